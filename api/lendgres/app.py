@@ -1,0 +1,56 @@
+"""The FastAPI application: a pool made once in the lifespan, thin routes, one problem mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from . import __version__, db, errors, migrations
+from .http import RequestIdMiddleware
+from .routes import health, loans
+from .settings import Settings
+
+DESCRIPTION = """\
+Lendgres files, scores, decides and audits loan applications. PostgreSQL is the source of truth: every call is
+one database function, every change leaves a hash-chained audit row, and every error is a problem document
+(`application/problem+json`) with a stable `code` and the facts needed to correct the request.
+
+Writes accept an `Idempotency-Key` header: a retry with the same key and body returns the first response
+(`Idempotent-Replayed: true`) and writes nothing. Send `X-Request-Id` to trace a call through the audit trail.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await db.create_pool(settings)
+        app.state.expected_schema_version = migrations.latest_version()
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="Lendgres",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.include_router(loans.router)
+    app.include_router(health.router)
+    app.add_middleware(RequestIdMiddleware)
+
+    async def problem_handler(request: Request, exc: Exception) -> Response:
+        return errors.from_exception(request, exc).response(request.state.request_id)
+
+    # Routes answer their own failures (LendgresRoute); these cover what happens before a route is found.
+    app.add_exception_handler(HTTPException, problem_handler)
+    app.add_exception_handler(RequestValidationError, problem_handler)
+    return app

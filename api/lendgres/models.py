@@ -1,0 +1,209 @@
+"""Request shapes, and response shapes for the documentation.
+
+Pydantic checks shape only: types, unknown fields, sizes that could not reach the database. Every business rule
+(ranges, formats, transitions) lives in the lending functions, which report all bad fields at once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+# Identifiers are bigint in the database; anything larger could not name a row.
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+SmallInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplyRequest(Strict):
+    """A loan application. Name a new applicant with applicant_name (and optional contact fields), or a known
+    one with applicant_id."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"applicant_name": "Jane Doe", "amount": "15000.00"},
+                {
+                    "applicant_name": "Jane Doe",
+                    "applicant_email": "jane@example.com",
+                    "amount": "15000.00",
+                    "currency": "USD",
+                    "term_months": 36,
+                    "purpose": "Home improvement",
+                    "external_ref": "crm-1042",
+                },
+                {"applicant_id": 7, "amount": 2500, "currency": "EUR", "term_months": 12},
+            ]
+        },
+    )
+
+    amount: Decimal = Field(
+        description="Principal requested: a JSON number or a decimal string, > 0, at most 10000000.00, at most "
+        "2 decimal places. Parsed exactly; 15000.000000000000001 is refused, not rounded."
+    )
+    applicant_name: str | None = Field(None, description="Full name of a new applicant, 1-255 characters.")
+    applicant_id: Id | None = Field(None, description="An existing applicant, instead of the applicant fields.")
+    applicant_email: str | None = Field(None, description="Email address of a new applicant.")
+    applicant_phone: str | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
+    applicant_external_ref: str | None = Field(None, description="The applicant's id in your systems (unique).")
+    currency: str | None = Field(None, description="ISO 4217 code; USD when omitted.")
+    term_months: SmallInt | None = Field(None, description="Loan term in months, 1-480.")
+    purpose: str | None = Field(None, description="What the loan is for, at most 500 characters.")
+    external_ref: str | None = Field(None, description="The application's id in your systems, at most 100 characters.")
+
+
+class DecisionRequest(Strict):
+    """An underwriting decision."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"outcome": "approved", "reason": "Income verified; DTI 22%.", "reason_codes": ["DTI_OK"]},
+                {"outcome": "manual_review", "reason": "Bank statements inconsistent.", "expected_version": 1},
+            ]
+        },
+    )
+
+    outcome: str = Field(description="approved, rejected or manual_review.")
+    reason: str = Field(description="Why, in 1-2000 characters; kept for audit.")
+    reason_codes: list[str] | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
+    expected_version: SmallInt | None = Field(
+        None, description="Fail with version_conflict unless the application is at this version."
+    )
+
+
+class WithdrawRequest(Strict):
+    """A withdrawal by the applicant."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Found a better rate."}]})
+
+    reason: str | None = Field(None, description="Why, at most 2000 characters.")
+    expected_version: SmallInt | None = Field(
+        None, description="Fail with version_conflict unless the application is at this version."
+    )
+
+
+# Response shapes, for the OpenAPI document only: responses are the database's JSON, passed through.
+
+
+class Decision(BaseModel):
+    decision_id: int
+    application_id: int
+    outcome: str
+    approved: bool | None = Field(description="true for approved, false for rejected, null for manual_review.")
+    reason: str
+    reason_codes: list[str]
+    decided_by: str
+    request_id: str | None
+    decided_at: str
+
+
+class Applicant(BaseModel):
+    applicant_id: int
+    name: str
+    email: str | None
+    phone: str | None
+    external_ref: str | None
+
+
+class Application(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": 1,
+                    "status": "pending",
+                    "next_statuses": ["approved", "manual_review", "rejected", "withdrawn"],
+                    "amount": "15000.00",
+                    "currency": "USD",
+                    "term_months": None,
+                    "purpose": None,
+                    "external_ref": None,
+                    "withdrawal_reason": None,
+                    "applicant_id": 1,
+                    "applicant_name": "Jane Doe",
+                    "applicant": {
+                        "applicant_id": 1,
+                        "name": "Jane Doe",
+                        "email": None,
+                        "phone": None,
+                        "external_ref": None,
+                    },
+                    "version": 1,
+                    "created_at": "2026-11-25T15:42:50.666442Z",
+                    "updated_at": "2026-11-25T15:42:50.666442Z",
+                    "decision": None,
+                    "decisions": [],
+                }
+            ]
+        }
+    )
+
+    application_id: int
+    status: str
+    next_statuses: list[str] = Field(description="Statuses the application may move to next.")
+    amount: str = Field(description="Decimal string with two places, e.g. 15000.00.")
+    currency: str
+    term_months: int | None
+    purpose: str | None
+    external_ref: str | None
+    withdrawal_reason: str | None
+    applicant_id: int
+    applicant_name: str
+    applicant: Applicant
+    version: int = Field(description="Bumped on every change; send it as expected_version or If-Match.")
+    created_at: str
+    updated_at: str
+    decision: Decision | None = Field(None, description="The latest decision (absent in list items).")
+    decisions: list[Decision] | None = Field(None, description="Every decision, oldest first (absent in lists).")
+
+
+class DecisionResult(Decision):
+    status: str = Field(description="The application's status after the decision.")
+    version: int = Field(description="The application's version after the decision.")
+
+
+class ApplicationPage(BaseModel):
+    items: list[Application]
+    next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    table: str
+    row_id: str
+    action: str
+    old: dict[str, Any] | None
+    new: dict[str, Any]
+    actor: str
+    request_id: str | None
+    recorded_at: str
+    row_hash: str
+
+
+class AuditTrail(BaseModel):
+    application_id: int
+    verified: bool = Field(description="Whether the hash chain recomputes from the first entry to the last.")
+    rows_checked: int
+    broken_at_seq: int | None
+    problem: str | None
+    entries: list[AuditEntry]
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; `code` is stable and machine-readable."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None
+    errors: list[dict[str, str]] | None = Field(None, description="For validation_failed: each field at fault.")

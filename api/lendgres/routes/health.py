@@ -1,0 +1,48 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from .. import db
+from ..errors import Problem
+from ..http import LendgresRoute, json_text
+
+router = APIRouter(route_class=LendgresRoute, tags=["health"])
+
+
+@router.get("/healthz", operation_id="check_liveness", summary="Whether the process is alive (no database call)")
+async def healthz() -> Response:
+    return json_text('{"status": "ok"}')
+
+
+@router.get(
+    "/readyz",
+    operation_id="check_readiness",
+    summary="Whether the database is reachable and at the migration this code expects (503 if not)",
+)
+async def readyz(request: Request) -> Response:
+    expected = request.app.state.expected_schema_version
+    try:
+        found = json.loads(await db.call(request.app.state.pool, "lending.schema_version"))["version"]
+    except Exception as exc:
+        raise Problem(
+            503,
+            "not_ready",
+            "Not ready",
+            f"The database cannot be queried: {type(exc).__name__}",
+            headers={"Retry-After": "5"},
+        ) from exc
+    if found != expected:
+        raise Problem(
+            503,
+            "not_ready",
+            "Not ready",
+            f"The database is at migration {found}, this code needs {expected}",
+            {"schema_version": found, "expected_schema_version": expected},
+            {"Retry-After": "5"},
+        )
+    return json_text(json.dumps({"status": "ready", "schema_version": found}))

@@ -1,0 +1,248 @@
+"""Loan applications over HTTP. Each handler validates the request's shape and calls one lending function."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from starlette.responses import Response
+
+from .. import db
+from ..errors import Problem
+from ..http import LendgresRoute, envelope, json_text
+from ..models import (
+    Application,
+    ApplicationPage,
+    ApplyRequest,
+    AuditTrail,
+    DecisionRequest,
+    DecisionResult,
+    ProblemDetails,
+    WithdrawRequest,
+)
+
+router = APIRouter(route_class=LendgresRoute, tags=["loans"])
+
+ApplicationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The application's id.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: a repeat with the same body replays the first "
+        "response and writes nothing; reusing it for another body is refused. Kept 24 hours.",
+    ),
+]
+Actor = Annotated[str, Header(alias="X-Actor", description="Who is calling (an agent's or person's name).")]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
+]
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemDetails, "content": {"application/problem+json": {}}, "description": description}
+    for status, description in {
+        404: "No such application (code not_found).",
+        409: "Conflict: invalid_transition, version_conflict or applicant_exists.",
+        412: "If-Match named a stale version (code version_conflict).",
+        422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
+    }.items()
+}
+
+
+def _pool(request: Request) -> Any:
+    return request.app.state.pool
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _expected_version(if_match: str | None, expected_version: int | None) -> int | None:
+    """If-Match carries the version as an ETag; it means the same as expected_version in the body."""
+    if if_match is None or if_match.strip() == "*":
+        return expected_version
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise Problem(
+            422,
+            "validation_failed",
+            "Validation failed",
+            'If-Match must be an ETag such as "3"',
+            {"errors": [{"location": "header", "field": "If-Match", "message": 'must be an ETag like "3"'}]},
+        )
+    version = int(match.group(1))
+    if expected_version is not None and expected_version != version:
+        raise Problem(
+            422,
+            "validation_failed",
+            "Validation failed",
+            "If-Match and expected_version disagree",
+            {
+                "errors": [
+                    {
+                        "location": "header",
+                        "field": "If-Match",
+                        "message": "names another version than expected_version",
+                    }
+                ]
+            },
+        )
+    return version
+
+
+@router.post(
+    "/loans/apply",
+    status_code=201,
+    operation_id="submit_application",
+    summary="File a new loan application (status pending) for a new or existing applicant",
+    description="Use this first, once the borrower's name and the amount are known. Returns the application; "
+    "keep its application_id for every later step. Safe to retry with the same Idempotency-Key.",
+    response_model=Application,
+    responses={201: {"headers": {"Location": {"description": "/loans/{application_id}"}}}, **PROBLEMS},
+)
+async def submit_application(
+    request: Request,
+    application: ApplyRequest,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = "anonymous",
+) -> Response:
+    result = await db.call(
+        _pool(request),
+        "lending.apply",
+        **application.model_dump(exclude_none=True),
+        actor=actor,
+        request_id=request.state.request_id,
+        idempotency_key=idempotency_key,
+    )
+    return envelope(result, location="/loans/{application_id}")
+
+
+@router.get(
+    "/loans/{application_id}",
+    operation_id="get_application",
+    summary="Read an application: status, applicant, latest decision and decision history",
+    description="Use before acting on an application, to learn its status, version and allowed next statuses. "
+    "The ETag header carries the version, for If-Match.",
+    response_model=Application,
+    responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **PROBLEMS},
+)
+async def get_application(request: Request, application_id: ApplicationId) -> Response:
+    result = await db.call(_pool(request), "lending.get_application", application_id=application_id)
+    return json_text(result, headers={"ETag": f'"{json.loads(result)["version"]}"'})
+
+
+@router.post(
+    "/loans/{application_id}/decision",
+    status_code=201,
+    operation_id="decide_application",
+    summary="Record an underwriting decision (approved, rejected or manual_review) with its reason",
+    description="Moves the application to the outcome if the status machine allows it, and keeps the decision "
+    "forever. Send the JSON body; the legacy form `?approved=true&reason=...` is also accepted. Pass "
+    "expected_version (or If-Match) to fail instead of overwriting a decision you have not seen.",
+    response_model=DecisionResult,
+    responses=PROBLEMS,
+)
+async def decide_application(
+    request: Request,
+    application_id: ApplicationId,
+    decision: Annotated[DecisionRequest | None, Body()] = None,
+    approved: Annotated[bool | None, Query(description="Legacy form: true approves, false rejects.")] = None,
+    reason: Annotated[str | None, Query(description="Legacy form: the reason.")] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = "anonymous",
+) -> Response:
+    if decision is None:
+        if approved is None:
+            raise Problem(
+                422,
+                "validation_failed",
+                "Validation failed",
+                "Send a JSON body {outcome, reason} (or the legacy query parameters approved and reason)",
+                {"errors": [{"location": "body", "field": "", "message": "Field required"}]},
+            )
+        decision = DecisionRequest(outcome="approved" if approved else "rejected", reason=reason or "")
+    elif approved is not None or reason is not None:
+        raise Problem(
+            422,
+            "validation_failed",
+            "Validation failed",
+            "Send either a JSON body or the legacy query parameters, not both",
+            {"errors": [{"location": "query", "field": "approved", "message": "not allowed with a body"}]},
+        )
+    result = await db.call(
+        _pool(request),
+        "lending.decide",
+        application_id=application_id,
+        outcome=decision.outcome,
+        reason=decision.reason,
+        reason_codes=decision.reason_codes,
+        expected_version=_expected_version(if_match, decision.expected_version),
+        actor=actor,
+        request_id=request.state.request_id,
+        idempotency_key=idempotency_key,
+    )
+    return envelope(result)
+
+
+@router.post(
+    "/loans/{application_id}/withdraw",
+    operation_id="withdraw_application",
+    summary="Withdraw a pending or in-review application at the applicant's request",
+    description="Final: a withdrawn application cannot be decided. Optional reason and expected_version.",
+    response_model=Application,
+    responses=PROBLEMS,
+)
+async def withdraw_application(
+    request: Request,
+    application_id: ApplicationId,
+    withdrawal: Annotated[WithdrawRequest | None, Body()] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = "anonymous",
+) -> Response:
+    withdrawal = withdrawal or WithdrawRequest()
+    result = await db.call(
+        _pool(request),
+        "lending.withdraw",
+        application_id=application_id,
+        reason=withdrawal.reason,
+        expected_version=_expected_version(if_match, withdrawal.expected_version),
+        actor=actor,
+        request_id=request.state.request_id,
+        idempotency_key=idempotency_key,
+    )
+    return envelope(result)
+
+
+@router.get(
+    "/loans",
+    operation_id="list_applications",
+    summary="List applications newest first, optionally by status, one page at a time",
+    description="Use to find applications waiting for work (e.g. status=manual_review). Follow next_cursor "
+    "with `after` until it is null.",
+    response_model=ApplicationPage,
+    responses=PROBLEMS,
+)
+async def list_applications(
+    request: Request,
+    status: Annotated[str | None, Query(description="pending, manual_review, approved, rejected or withdrawn.")] = None,
+    limit: Annotated[int, Query(ge=-(2**31), le=2**31 - 1, description="Page size, 1-100.")] = 50,
+    after: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> Response:
+    result = await db.call(_pool(request), "lending.list_applications", status=status, limit=limit, after=after)
+    return json_text(result)
+
+
+@router.get(
+    "/loans/{application_id}/audit",
+    operation_id="get_application_audit",
+    summary="Read an application's audit trail and whether its hash chain verifies",
+    description="Every change to the application and its decisions, in order, with who made it and the request "
+    "id. verified is false if any entry was edited, removed or reordered.",
+    response_model=AuditTrail,
+    responses=PROBLEMS,
+)
+async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
+    result = await db.call(_pool(request), "lending.application_audit", application_id=application_id)
+    return json_text(result)

@@ -1,0 +1,29 @@
+"""Settings of the HTTP service, read from the environment once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The API's own connection: a login role with lending_api's rights, never the superuser.
+    database_url: str
+    pool_min_size: int = 2
+    pool_max_size: int = 16
+    # asyncpg prepares each statement once per connection. Behind PgBouncer in transaction mode without prepared
+    # statement support, set LENDGRES_STATEMENT_CACHE_SIZE=0.
+    statement_cache_size: int = 100
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        url = os.environ.get("LENDGRES_API_DATABASE_URL") or os.environ.get("DATABASE_URL")
+        if not url:
+            raise RuntimeError("set DATABASE_URL (or run `lendgres serve`, which starts an embedded database)")
+        return cls(
+            database_url=url,
+            pool_min_size=int(os.environ.get("LENDGRES_POOL_MIN_SIZE", cls.pool_min_size)),
+            pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
+            statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
+        )
