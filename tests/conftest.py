@@ -47,10 +47,12 @@ def migrate_template(host: str, port: int, user: str, dbname: str, **_: object) 
 
 @pytest.fixture(scope="session")
 def postgresql_noproc(pg_server: pgserver.Server) -> Iterator[NoopExecutor]:
-    executor = NoopExecutor(host=str(pg_server.socket_dir), port=pgserver.PORT, user="postgres", options="",
-                            dbname="lendgres_test")
-    janitor = DatabaseJanitor(user=executor.user, host=executor.host, port=executor.port,
-                              dbname=executor.template_dbname, as_template=True)
+    executor = NoopExecutor(
+        host=str(pg_server.socket_dir), port=pgserver.PORT, user="postgres", options="", dbname="lendgres_test"
+    )
+    janitor = DatabaseJanitor(
+        user=executor.user, host=executor.host, port=executor.port, dbname=executor.template_dbname, as_template=True
+    )
     with janitor:
         janitor.load(migrate_template)
         yield executor

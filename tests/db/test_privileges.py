@@ -22,6 +22,7 @@ FUNCTION_GRANTS = {
     "schema_version": {"lending_api"},
 }
 
+
 # Privileges on relations: the reporting role reads every private table (not the identity sequences); nobody
 # else has any.
 def expected_table_privileges(schema: str, relkind: str, role: str) -> set[str]:
@@ -128,9 +129,11 @@ def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psy
 
 def test_the_api_role_calls_functions_but_cannot_touch_tables(client: psycopg.Connection) -> None:
     assert call(client, "lending.schema_version")["version"]
-    for statement in ("select * from lending_private.application",
-                      "insert into lending_private.audit_log default values",
-                      "select lending_private.audit_genesis('application', 1)"):
+    for statement in (
+        "select * from lending_private.application",
+        "insert into lending_private.audit_log default values",
+        "select lending_private.audit_genesis('application', 1)",
+    ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             client.execute(statement)
 
@@ -140,8 +143,10 @@ def test_the_reporting_role_reads_tables_but_cannot_write_or_call(postgresql: ps
 
     with psycopg.connect(role_url(postgresql, "lendgres_test_reporting"), autocommit=True) as reporting:
         assert reporting.execute("select count(*) from lending_private.application").fetchone() == (0,)
-        for statement in ("update lending_private.application set amount = 1",
-                          "select lending.get_application(application_id => 1)"):
+        for statement in (
+            "update lending_private.application set amount = 1",
+            "select lending.get_application(application_id => 1)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reporting.execute(statement)
 

@@ -13,8 +13,13 @@ from tests.db.conftest import apply
 
 # The contract of the foundation; later features add rows to status_transition, and this list with them.
 ALLOWED = {
-    ("pending", "approved"), ("pending", "rejected"), ("pending", "manual_review"), ("pending", "withdrawn"),
-    ("manual_review", "approved"), ("manual_review", "rejected"), ("manual_review", "withdrawn"),
+    ("pending", "approved"),
+    ("pending", "rejected"),
+    ("pending", "manual_review"),
+    ("pending", "withdrawn"),
+    ("manual_review", "approved"),
+    ("manual_review", "rejected"),
+    ("manual_review", "withdrawn"),
 }
 STATUSES = ("pending", "manual_review", "approved", "rejected", "withdrawn")
 
@@ -33,17 +38,19 @@ def _path_to(status: str) -> list[str]:
         path = paths.popleft()
         if path[-1] == status:
             return path[1:]
-        paths.extend(path + [to] for frm, to in sorted(ALLOWED) if frm == path[-1] and to not in path)
+        paths.extend([*path, to] for frm, to in sorted(ALLOWED) if frm == path[-1] and to not in path)
     raise AssertionError(f"{status} is unreachable")
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), list(itertools.product(STATUSES, STATUSES)))
-def test_direct_update(superuser: psycopg.Connection, client: psycopg.Connection, from_status: str,
-                       to_status: str) -> None:
+def test_direct_update(
+    superuser: psycopg.Connection, client: psycopg.Connection, from_status: str, to_status: str
+) -> None:
     application_id = apply(client)["application_id"]
     for step in _path_to(from_status):
-        superuser.execute("update lending_private.application set status = %s where application_id = %s",
-                          [step, application_id])
+        superuser.execute(
+            "update lending_private.application set status = %s where application_id = %s", [step, application_id]
+        )
     update = "update lending_private.application set status = %s where application_id = %s"
     if (from_status, to_status) in ALLOWED or from_status == to_status:
         superuser.execute(update, [to_status, application_id])
@@ -55,17 +62,21 @@ def test_direct_update(superuser: psycopg.Connection, client: psycopg.Connection
         assert detail["code"] == "invalid_transition"
         assert detail["current_status"] == from_status
         assert detail["allowed"] == sorted(to for frm, to in ALLOWED if frm == from_status)
-    status = superuser.execute("select status from lending_private.application where application_id = %s",
-                               [application_id]).fetchone()
+    status = superuser.execute(
+        "select status from lending_private.application where application_id = %s", [application_id]
+    ).fetchone()
     expected = to_status if (from_status, to_status) in ALLOWED else from_status
     assert status == (expected,)
 
 
 @pytest.mark.parametrize("status", [s for s in STATUSES if s != "pending"])
-def test_a_new_application_starts_pending(superuser: psycopg.Connection, client: psycopg.Connection,
-                                          status: str) -> None:
+def test_a_new_application_starts_pending(
+    superuser: psycopg.Connection, client: psycopg.Connection, status: str
+) -> None:
     applicant_id = apply(client)["applicant_id"]
     with pytest.raises(psycopg.Error) as refused:
-        superuser.execute("insert into lending_private.application (applicant_id, amount, status) values (%s, 1, %s)",
-                          [applicant_id, status])
+        superuser.execute(
+            "insert into lending_private.application (applicant_id, amount, status) values (%s, 1, %s)",
+            [applicant_id, status],
+        )
     assert refused.value.sqlstate == "LN409"

@@ -1,0 +1,47 @@
+# Lendgres: `make run` serves the API on an embedded PostgreSQL; `make test` runs the fast suite.
+# Both create the virtual environment and install the project first. `make check` runs everything CI runs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian's PostgreSQL 15, for proving the SQL on the oldest server we support.
+PG15_BINDIR := /usr/lib/postgresql/15/bin
+
+.PHONY: run test test-all test-pg15 lint schema check bench clean
+
+$(BIN)/lendgres: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/lendgres
+	$(BIN)/lendgres serve
+
+test: $(BIN)/lendgres
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-all: $(BIN)/lendgres
+	$(BIN)/python -m pytest -q
+
+# The database suites again, on PostgreSQL 15 (installed from Debian's packages when missing).
+test-pg15: $(BIN)/lendgres
+	test -x $(PG15_BINDIR)/initdb || (apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null)
+	LENDGRES_TEST_PG_BINDIR=$(PG15_BINDIR) $(BIN)/python -m pytest -q tests/db tests/test_migrations.py
+
+lint: $(BIN)/lendgres
+	$(BIN)/ruff check api tests bench
+	$(BIN)/ruff format --check api tests bench
+	$(BIN)/mypy
+
+# Regenerates db/schema.sql from the migrations (CI checks that it matches: tests/test_migrations.py).
+schema: $(BIN)/lendgres
+	$(BIN)/python -m tests.pgserver db/schema.sql
+
+check: lint test-all test-pg15
+
+bench: $(BIN)/lendgres
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .lendgres .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,309 @@
+"""HTTP benchmark of Lendgres against a no-op FastAPI baseline measured in the same run.
+
+Starts `lendgres serve` on a fresh embedded database and a no-op uvicorn app, then drives both with wrk and prints
+one JSON line per scenario and connection count. See bench/README.md for the targets.
+
+    .venv/bin/python bench/run.py [--duration 10] [--connections 16,64] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+APPLY_BODY = '{"applicant_name":"Bench Borrower","amount":"15000.00"}'
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+
+# wrk runs this in one Lua state per thread. Idempotency keys must never repeat: a repeat would be answered by
+# a replay instead of a write, and the benchmark would measure the cheaper path. So a key combines a nonce that
+# is new for every wrk invocation (warm-ups included; passed after `--`), the thread's number and a counter.
+APPLY_LUA = """\
+local body = '%(body)s'
+local next_thread = 1
+local nonce = "bench"
+local counter = 0
+
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+end
+
+function init(args)
+  nonce = args[1] or nonce
+end
+
+function request()
+  counter = counter + 1
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = string.format("%%s-%%d-%%d", nonce, thread_id, counter),
+  }
+  return wrk.format("POST", "/loans/apply", headers, body)
+end
+"""
+
+# wrk prints times with these units (see format_time in its units.c).
+TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+TIME = r"([\d.]+)(us|ms|s|m|h)\b"
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    url: str
+    script: Path | None = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run")
+    parser.add_argument("--connections", default="16,64", help="comma-separated connection counts")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of the unmeasured run before each one")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON lines to this file")
+    args = parser.parse_args(argv)
+    connection_counts = [int(part) for part in args.connections.split(",") if part.strip()]
+
+    if shutil.which("wrk") is None:
+        print(
+            "bench: wrk is not on PATH; install it (e.g. `apt-get install wrk` or `brew install wrk`)", file=sys.stderr
+        )
+        return 2
+
+    workdir = Path(tempfile.mkdtemp(prefix="lendgres-bench-"))
+    try:
+        data_dir = workdir / "data"
+        with _server(
+            _lendgres_command(data_dir), workdir / "lendgres.log", "/readyz", data_dir / "pgdata"
+        ) as lendgres_url:
+            with _server(_noop_command(), workdir / "noop.log", "/noop") as noop_url:
+                application_id = _seed_application(lendgres_url)
+                script = workdir / "apply.lua"
+                script.write_text(APPLY_LUA % {"body": APPLY_BODY})
+                scenarios = [
+                    # noop comes first, so each fraction compares runs made minutes apart at most on a noisy host.
+                    Scenario("noop", f"{noop_url}/noop"),
+                    Scenario("apply", f"{lendgres_url}/loans/apply", script),
+                    Scenario("get", f"{lendgres_url}/loans/{application_id}"),
+                ]
+                lines = _run_all(scenarios, connection_counts, args.duration, args.warmup, args.threads)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("".join(line + "\n" for line in lines))
+    return 0
+
+
+def _run_all(
+    scenarios: list[Scenario], connection_counts: list[int], duration: int, warmup: int, threads: int
+) -> list[str]:
+    lines: list[str] = []
+    for connections in connection_counts:
+        ceiling: float | None = None
+        for scenario in scenarios:
+            if warmup > 0:
+                # Fills the pool, the prepared-statement caches and the shared buffers before measuring.
+                _wrk(scenario, connections, warmup, threads)
+            result = _wrk(scenario, connections, duration, threads)
+            if scenario.name == "noop":
+                ceiling = result.requests_per_s
+            line = json.dumps(
+                {
+                    "scenario": scenario.name,
+                    "connections": connections,
+                    "duration_s": duration,
+                    "requests_per_s": round(result.requests_per_s, 2),
+                    "p50_ms": round(result.p50_ms, 3),
+                    "p99_ms": round(result.p99_ms, 3),
+                    "errors": result.errors,
+                    "ceiling_fraction": round(result.requests_per_s / ceiling, 3) if ceiling else None,
+                }
+            )
+            print(line, flush=True)
+            lines.append(line)
+    return lines
+
+
+def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> WrkResult:
+    # wrk needs at least one connection per thread.
+    command = ["wrk", "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    if scenario.script is not None:
+        command += ["-s", str(scenario.script)]
+    command.append(scenario.url)
+    if scenario.script is not None:
+        command += ["--", uuid.uuid4().hex]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr or completed.stdout}")
+    return parse_wrk(completed.stdout)
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Reads wrk's report. The error lines only appear when their counts are not zero."""
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p50 = re.search(rf"^\s+50(?:\.0+)?%\s+{TIME}", output, re.MULTILINE)
+    p99 = re.search(rf"^\s+99(?:\.0+)?%\s+{TIME}", output, re.MULTILINE)
+    if rate is None or p50 is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(count) for count in socket_errors.groups())
+    return WrkResult(
+        requests_per_s=float(rate.group(1)),
+        p50_ms=float(p50.group(1)) * TIME_UNITS_MS[p50.group(2)],
+        p99_ms=float(p99.group(1)) * TIME_UNITS_MS[p99.group(2)],
+        errors=errors,
+    )
+
+
+def _lendgres_command(data_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "lendgres.cli", "serve", "--host", HOST, "--data-dir", str(data_dir)]
+
+
+def _noop_command() -> list[str]:
+    # The same loop, parser and logging choices as `lendgres serve`, so the only difference is the application.
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "noop_app:app",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--host",
+        HOST,
+    ]
+
+
+@contextmanager
+def _server(command: list[str], log_path: Path, ready_path: str, pgdata: Path | None = None) -> Iterator[str]:
+    """Runs a server on a free port and yields its base URL once ready_path answers 200; then stops it, and checks
+    that the PostgreSQL in pgdata (if any) stopped with it."""
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    with log_path.open("wb") as log:
+        # A session of its own, so a Ctrl-C on the benchmark does not also reach the server: the finally block
+        # below is then the only one to signal it, once, which lets it shut down gracefully.
+        process = subprocess.Popen(
+            [*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://{HOST}:{port}"
+    try:
+        _wait_ready(f"{url}{ready_path}", process, log_path)
+        yield url
+    finally:
+        _stop(process, log_path)
+        if pgdata is not None:
+            _stop_leftover_postgres(pgdata)
+
+
+def _stop(process: subprocess.Popen[bytes], log_path: Path) -> None:
+    if process.poll() is None:
+        # SIGINT is uvicorn's graceful shutdown; `lendgres serve` then stops its embedded PostgreSQL at exit.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            print(f"bench: server {process.pid} ignored SIGINT; killing it (log: {log_path})", file=sys.stderr)
+            process.kill()
+            process.wait()
+    if process.returncode not in (0, -signal.SIGINT):
+        print(f"bench: server exited with {process.returncode}:\n{_tail(log_path)}", file=sys.stderr)
+
+
+def _stop_leftover_postgres(pgdata: Path) -> None:
+    """A postmaster.pid left behind means the server exited without stopping PostgreSQL, which would keep running
+    on a deleted folder. Say so, and stop it by its pid (which this run started)."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().splitlines()[0])
+    print(f"bench: PostgreSQL (pid {pid}) outlived `lendgres serve`; stopping it", file=sys.stderr)
+    try:
+        os.kill(pid, signal.SIGINT)  # fast shutdown
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass  # not listening yet, or 503 while the database starts
+        time.sleep(0.25)
+    raise RuntimeError(f"{url} was not ready within {READY_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
+
+
+def _seed_application(base_url: str) -> int:
+    request = urllib.request.Request(
+        f"{base_url}/loans/apply",
+        data=APPLY_BODY.encode(),
+        headers={"Content-Type": "application/json", "Idempotency-Key": f"bench-seed-{uuid.uuid4().hex}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, Any] = json.load(response)
+    return int(body["application_id"])
+
+
+def _free_port() -> int:
+    # The port could be taken between this and the server's bind; on a benchmark host that race is theoretical.
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _tail(log_path: Path, lines: int = 30) -> str:
+    if not log_path.exists():
+        return ""
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1934 @@
+\restrict dbmate
+
+-- Dumped from database version 18.6
+-- Dumped by pg_dump version 18.6
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET transaction_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: lending; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA lending;
+
+
+--
+-- Name: SCHEMA lending; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA lending IS 'The public SQL API of Lendgres: documented functions returning jsonb. Callers need lending_api.';
+
+
+--
+-- Name: lending_private; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA lending_private;
+
+
+--
+-- Name: SCHEMA lending_private; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA lending_private IS 'Tables, helpers and trigger functions of Lendgres. Not an API: only lending_owner and the reporting role see it.';
+
+
+--
+-- Name: application_audit(bigint); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.application_audit(application_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
+    perform lending_private.fail_application_not_found(application_id);
+  end if;
+  return jsonb_build_object('application_id', application_id)
+    || lending_private.verify_audit_chain('application', application_id)
+    || jsonb_build_object('entries', (
+         select coalesce(jsonb_agg(jsonb_build_object(
+                  'seq', l.seq, 'table', l.table_name, 'row_id', l.row_id, 'action', l.action,
+                  'old', l.old_values, 'new', l.new_values, 'actor', l.actor, 'request_id', l.request_id,
+                  'recorded_at', lending_private.json_time(l.recorded_at), 'row_hash', encode(l.row_hash, 'hex'))
+                  order by l.seq), '[]')
+           from lending_private.audit_log as l
+          where l.subject = 'application' and l.subject_id = application_audit.application_id));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION application_audit(application_id bigint); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.application_audit(application_id bigint) IS 'Reads an application''s audit trail in order and verifies its hash chain.
+
+Every insert and update of the application and its decisions is one entry: the table, the row, the action, the
+changed fields before and after, the actor, the request id and the time. The chain is recomputed from the first
+entry: verified is false, with broken_at_seq and problem, when any entry was edited, removed or reordered.
+Returns: {application_id, verified, rows_checked, broken_at_seq, problem, entries: [...]}.
+Errors: not_found.';
+
+
+--
+-- Name: apply(numeric, text, bigint, text, text, text, text, integer, text, text, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.apply(amount numeric, applicant_name text DEFAULT NULL::text, applicant_id bigint DEFAULT NULL::bigint, applicant_email text DEFAULT NULL::text, applicant_phone text DEFAULT NULL::text, applicant_external_ref text DEFAULT NULL::text, currency text DEFAULT 'USD'::text, term_months integer DEFAULT NULL::integer, purpose text DEFAULT NULL::text, external_ref text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_replay jsonb;
+  v_applicant_id bigint := apply.applicant_id;
+  v_minor_units smallint;
+  v_existing_party bigint;
+  v_application_id bigint;
+begin
+  perform lending_private.begin_call(actor, request_id);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'apply', jsonb_build_object(
+    'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
+    'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
+    'applicant_external_ref', applicant_external_ref, 'currency', currency, 'term_months', term_months,
+    'purpose', purpose, 'external_ref', external_ref));
+  if v_replay is not null then
+    return v_replay;
+  end if;
+
+  select c.minor_units into v_minor_units from lending_private.currency as c where c.code = apply.currency;
+  perform lending_private.fail_if_invalid(array[
+      lending_private.field_error('amount', lending_private.amount_error(amount, v_minor_units)),
+      lending_private.field_error('currency', lending_private.currency_error(currency)),
+      lending_private.field_error('term_months', lending_private.term_months_error(term_months)),
+      lending_private.field_error('purpose', lending_private.text_error(purpose, 500)),
+      lending_private.field_error('external_ref', lending_private.text_error(external_ref, 100))]
+    || case
+      when applicant_id is null then array[
+        lending_private.field_error('applicant_name', lending_private.text_error(applicant_name, 255, true)),
+        lending_private.field_error('applicant_email', lending_private.email_error(applicant_email)),
+        lending_private.field_error('applicant_phone', lending_private.phone_error(applicant_phone)),
+        lending_private.field_error('applicant_external_ref', lending_private.text_error(applicant_external_ref, 100))]
+      when num_nonnulls(applicant_name, applicant_email, applicant_phone, applicant_external_ref) > 0 then array[
+        lending_private.field_error('applicant_id',
+          'give either applicant_id or the applicant''s fields (applicant_name, applicant_email, applicant_phone, applicant_external_ref), not both')]
+      when not exists (select from lending_private.party as p where p.party_id = apply.applicant_id) then array[
+        lending_private.field_error('applicant_id', format('no applicant has id %s', applicant_id))]
+      else '{}'::jsonb[]
+    end);
+
+  if v_applicant_id is null then
+    select p.party_id into v_existing_party from lending_private.party as p
+     where p.external_ref = apply.applicant_external_ref;
+    if found then
+      perform lending_private.fail(
+        'applicant_exists',
+        format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
+               v_existing_party),
+        jsonb_build_object('applicant_id', v_existing_party, 'applicant_external_ref', applicant_external_ref));
+    end if;
+    insert into lending_private.party (name, email, phone, external_ref)
+    values (applicant_name, applicant_email, applicant_phone, applicant_external_ref)
+    returning party_id into v_applicant_id;
+  end if;
+
+  insert into lending_private.application (applicant_id, amount, currency, term_months, purpose, external_ref)
+  values (v_applicant_id, amount, currency, term_months, purpose, external_ref)
+  returning application_id into v_application_id;
+
+  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+    'status', 201, 'body', lending_private.application_json(v_application_id)));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION apply(amount numeric, applicant_name text, applicant_id bigint, applicant_email text, applicant_phone text, applicant_external_ref text, currency text, term_months integer, purpose text, external_ref text, actor text, request_id text, idempotency_key text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.apply(amount numeric, applicant_name text, applicant_id bigint, applicant_email text, applicant_phone text, applicant_external_ref text, currency text, term_months integer, purpose text, external_ref text, actor text, request_id text, idempotency_key text) IS 'Files a loan application in status pending.
+
+The applicant is either an existing one (applicant_id) or new, from applicant_name (required then),
+applicant_email, applicant_phone and applicant_external_ref. amount is exact: > 0, at most 10000000.00, at most
+2 decimal places (fewer if the currency has fewer). currency is an ISO 4217 code (default USD); term_months is
+1-480; purpose at most 500 characters; external_ref at most 100. A repeated idempotency_key with the same
+arguments returns the first response and writes nothing.
+Returns: {status: 201, body: application, replayed}; the application as lending.get_application shows it.
+Errors: validation_failed, applicant_exists, idempotency_key_reused.';
+
+
+--
+-- Name: decide(bigint, text, text, text[], integer, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.decide(application_id bigint, outcome text, reason text, reason_codes text[] DEFAULT '{}'::text[], expected_version integer DEFAULT NULL::integer, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_replay jsonb;
+  v_application lending_private.application;
+  v_decision lending_private.decision;
+begin
+  perform lending_private.begin_call(actor, request_id);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'decide', jsonb_build_object(
+    'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
+    'expected_version', expected_version));
+  if v_replay is not null then
+    return v_replay;
+  end if;
+
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('outcome', case
+      when outcome is null then 'is required'
+      when outcome not in ('approved', 'rejected', 'manual_review')
+        then 'must be one of approved, rejected, manual_review' end),
+    lending_private.field_error('reason', lending_private.text_error(reason, 2000, true)),
+    lending_private.field_error('reason_codes', lending_private.reason_codes_error(reason_codes))]);
+
+  v_application := lending_private.lock_application(application_id, expected_version);
+  perform lending_private.check_transition(application_id, v_application.status, outcome);
+
+  insert into lending_private.decision (application_id, outcome, reason, reason_codes, decided_by, request_id)
+  values (application_id, outcome, reason, coalesce(reason_codes, '{}'), lending_private.current_actor(),
+          lending_private.current_request_id())
+  returning * into v_decision;
+
+  update lending_private.application as a set status = outcome
+   where a.application_id = decide.application_id
+  returning * into v_application;
+
+  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+    'status', 201,
+    'body', lending_private.decision_json(v_decision)
+            || jsonb_build_object('status', v_application.status, 'version', v_application.version)));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION decide(application_id bigint, outcome text, reason text, reason_codes text[], expected_version integer, actor text, request_id text, idempotency_key text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.decide(application_id bigint, outcome text, reason text, reason_codes text[], expected_version integer, actor text, request_id text, idempotency_key text) IS 'Records an underwriting decision and moves the application to its outcome.
+
+outcome is approved, rejected or manual_review; reason is 1-2000 characters; reason_codes is an optional list of
+up to 20 short codes (letters, digits, _ . : -). The application is locked, the transition checked against the
+status machine, a decision row appended and the status moved, all in one transaction. With expected_version the
+call fails unless the application is at that version. Decisions are append-only.
+Returns: {status: 201, body: decision with the application''s new status and version, replayed}.
+Errors: validation_failed, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+
+
+--
+-- Name: get_application(bigint); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.get_application(application_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_application jsonb := lending_private.application_json(application_id);
+begin
+  if v_application is null then
+    perform lending_private.fail_application_not_found(application_id);
+  end if;
+  return v_application;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION get_application(application_id bigint); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.get_application(application_id bigint) IS 'Reads one application with its applicant, latest decision and decision history.
+
+Amounts are decimal strings with two places; timestamps are RFC 3339 in UTC. decision is the latest decision or
+null; decisions lists them all, oldest first; next_statuses lists where the status machine allows it to go next.
+Returns: the application.
+Errors: not_found.';
+
+
+--
+-- Name: list_applications(text, integer, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_after bigint;
+  v_ids bigint[];
+  v_next text;
+begin
+  if after is not null then
+    begin
+      v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
+    exception when others then
+      v_after := null;
+    end;
+  end if;
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('status', case
+      when status is not null and not exists (select from lending_private.application_status as s
+                                               where s.status = list_applications.status)
+        then format('must be one of %s',
+                    (select string_agg(s.status, ', ' order by s.status) from lending_private.application_status as s))
+      end),
+    lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 100
+                                              then 'must be between 1 and 100' end),
+    lending_private.field_error('after', case when after is not null and v_after is null
+                                              then 'must be a next_cursor returned by an earlier page' end)]);
+
+  select array_agg(a.application_id order by a.application_id desc) into v_ids
+    from (select a.application_id from lending_private.application as a
+           where (list_applications.status is null or a.status = list_applications.status)
+             and (v_after is null or a.application_id < v_after)
+           order by a.application_id desc
+           limit "limit" + 1) as a;
+
+  if cardinality(v_ids) > "limit" then
+    v_next := encode(convert_to(v_ids["limit"]::text, 'UTF8'), 'base64');
+    v_ids := v_ids[1:"limit"];
+  end if;
+  return jsonb_build_object(
+    'items', (select coalesce(jsonb_agg(lending_private.application_json(i.id, false) order by i.id desc), '[]')
+                from unnest(v_ids) as i(id)),
+    'next_cursor', v_next);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION list_applications(status text, "limit" integer, after text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.list_applications(status text, "limit" integer, after text) IS 'Lists applications newest first, one page at a time.
+
+status filters by status; limit is 1-100 (default 50); after is the next_cursor of the previous page. Items carry
+the application without its decision history; next_cursor is null on the last page.
+Returns: {items: [application], next_cursor}.
+Errors: validation_failed.';
+
+
+--
+-- Name: schema_version(); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.schema_version() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('version', (select max(m.version) from public.schema_migrations as m))
+$$;
+
+
+--
+-- Name: FUNCTION schema_version(); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.schema_version() IS 'Tells the latest database migration applied, for readiness checks.
+
+Roles that may not read dbmate''s bookkeeping table can still compare it with the migrations they expect.
+Returns: {version}: the version (timestamp prefix) of the newest applied migration.
+Errors: none.';
+
+
+--
+-- Name: withdraw(bigint, text, integer, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.withdraw(application_id bigint, reason text DEFAULT NULL::text, expected_version integer DEFAULT NULL::integer, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_replay jsonb;
+  v_application lending_private.application;
+begin
+  perform lending_private.begin_call(actor, request_id);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', jsonb_build_object(
+    'application_id', application_id, 'reason', reason, 'expected_version', expected_version));
+  if v_replay is not null then
+    return v_replay;
+  end if;
+
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('reason', lending_private.text_error(reason, 2000))]);
+  v_application := lending_private.lock_application(application_id, expected_version);
+  perform lending_private.check_transition(application_id, v_application.status, 'withdrawn');
+
+  update lending_private.application as a set status = 'withdrawn', withdrawal_reason = reason
+   where a.application_id = withdraw.application_id;
+
+  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+    'status', 200, 'body', lending_private.application_json(application_id)));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION withdraw(application_id bigint, reason text, expected_version integer, actor text, request_id text, idempotency_key text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.withdraw(application_id bigint, reason text, expected_version integer, actor text, request_id text, idempotency_key text) IS 'Withdraws an application at the applicant''s request.
+
+Only a pending or manual_review application can be withdrawn; reason (optional, at most 2000 characters) is kept
+on the application. With expected_version the call fails unless the application is at that version.
+Returns: {status: 200, body: application, replayed}.
+Errors: validation_failed, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+
+
+--
+-- Name: amount_error(numeric, smallint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallint DEFAULT 2) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case
+    when amount is null then 'is required'
+    when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
+    when amount <= 0 then 'must be greater than 0'
+    when amount > 10000000 then 'must be at most 10000000.00'
+    when amount <> round(amount, least(2, coalesce(minor_units, 2)))
+      then format('must have at most %s decimal places', least(2, coalesce(minor_units, 2)))
+  end
+$$;
+
+
+--
+-- Name: FUNCTION amount_error(amount numeric, minor_units smallint); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units smallint) IS 'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
+
+
+--
+-- Name: append_audit(text, bigint, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_seq integer;
+  v_prev bytea;
+  v_actor text := lending_private.current_actor();
+  v_request_id text := lending_private.current_request_id();
+  v_recorded_at timestamptz := now();
+  v_digest bytea;
+  v_hash bytea;
+begin
+  select h.last_seq, h.last_hash into v_seq, v_prev
+    from lending_private.audit_chain_head as h
+   where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
+     for update;
+  if not found then
+    -- The first row of a chain is the insert of its subject, which no other transaction can see yet; should two
+    -- ever race, the primary key of audit_log stops the second.
+    v_seq := 0;
+    v_prev := lending_private.audit_genesis(subject, subject_id);
+  end if;
+  v_seq := v_seq + 1;
+  v_digest := sha256(convert_to(lending_private.audit_content(
+    subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
+    v_recorded_at), 'UTF8'));
+  v_hash := sha256(v_prev || v_digest);
+
+  insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
+                                         actor, request_id, recorded_at, content_digest, prev_hash, row_hash)
+  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values,
+          v_actor, v_request_id, v_recorded_at, v_digest, v_prev, v_hash);
+
+  insert into lending_private.audit_chain_head as h (subject, subject_id, last_seq, last_hash)
+  values (subject, subject_id, v_seq, v_hash)
+  on conflict on constraint audit_chain_head_pkey
+  do update set last_seq = excluded.last_seq, last_hash = excluded.last_hash;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) IS 'Appends one row to the subject''s audit chain, locking the chain head.';
+
+
+--
+-- Name: application_json(bigint, boolean); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.application_json(application_id bigint, with_decisions boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+      'application_id', a.application_id,
+      'status', a.status,
+      'next_statuses', to_jsonb(lending_private.next_statuses(a.status)),
+      'amount', round(a.amount, 2)::text,
+      'currency', a.currency,
+      'term_months', a.term_months,
+      'purpose', a.purpose,
+      'external_ref', a.external_ref,
+      'withdrawal_reason', a.withdrawal_reason,
+      'applicant_id', p.party_id,
+      'applicant_name', p.name,
+      'applicant', jsonb_build_object('applicant_id', p.party_id, 'name', p.name, 'email', p.email,
+                                      'phone', p.phone, 'external_ref', p.external_ref),
+      'version', a.version,
+      'created_at', lending_private.json_time(a.created_at),
+      'updated_at', lending_private.json_time(a.updated_at))
+    || case when with_decisions then jsonb_build_object(
+         'decision', (select lending_private.decision_json(d) from lending_private.decision as d
+                       where d.application_id = a.application_id order by d.decision_id desc limit 1),
+         'decisions', (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]')
+                         from lending_private.decision as d where d.application_id = a.application_id))
+       else '{}' end
+  from lending_private.application as a
+  join lending_private.party as p on p.party_id = a.applicant_id
+  where a.application_id = application_json.application_id
+$$;
+
+
+--
+-- Name: FUNCTION application_json(application_id bigint, with_decisions boolean); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.application_json(application_id bigint, with_decisions boolean) IS 'An application with its applicant and, unless with_decisions is false, its latest decision and decision history.';
+
+
+--
+-- Name: audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'subject', subject, 'subject_id', subject_id, 'seq', seq, 'table', table_name, 'row_id', row_id,
+    'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
+    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
+$$;
+
+
+--
+-- Name: FUNCTION audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) IS 'Canonical text of an audit row''s content, independent of TimeZone and DateStyle; its sha256 is the content digest.';
+
+
+--
+-- Name: audit_genesis(text, bigint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'))
+$$;
+
+
+--
+-- Name: FUNCTION audit_genesis(subject text, subject_id bigint); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) IS 'The prev_hash of a chain''s first row. It names the chain, so that rows moved from another chain do not verify.';
+
+
+--
+-- Name: begin_call(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.begin_call(actor text, request_id text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('actor', lending_private.text_error(actor, 200)),
+    lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
+  perform set_config('lending.actor', coalesce(actor, ''), true);
+  perform set_config('lending.request_id', coalesce(request_id, ''), true);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION begin_call(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.begin_call(actor text, request_id text) IS 'Validates the caller''s actor and request id and hands them to the audit triggers for this transaction.';
+
+
+--
+-- Name: bump_version(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.bump_version() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new is not distinct from old then
+    return new;
+  end if;
+  new.version := old.version + 1;
+  new.created_at := old.created_at;
+  new.updated_at := now();
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION bump_version(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.bump_version() IS 'Trigger: on a real change, version + 1 and updated_at = now(); created_at never changes.';
+
+
+--
+-- Name: check_transition(bigint, text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.check_transition(application_id bigint, from_status text, to_status text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select from lending_private.status_transition as t
+                  where t.from_status = check_transition.from_status and t.to_status = check_transition.to_status) then
+    perform lending_private.fail(
+      'invalid_transition',
+      format('Application %s is %s and cannot become %s', application_id, from_status, to_status),
+      jsonb_build_object('application_id', application_id, 'current_status', from_status,
+                         'requested_status', to_status, 'allowed', lending_private.next_statuses(from_status)));
+  end if;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION check_transition(application_id bigint, from_status text, to_status text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.check_transition(application_id bigint, from_status text, to_status text) IS 'Raises invalid_transition unless status_transition allows from_status -> to_status.';
+
+
+--
+-- Name: currency_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.currency_error(code text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case
+    when code is null then 'is required'
+    when not exists (select from lending_private.currency as c where c.code = currency_error.code)
+      then 'must be an ISO 4217 currency code in upper case, such as USD or EUR'
+  end
+$$;
+
+
+--
+-- Name: FUNCTION currency_error(code text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.currency_error(code text) IS 'What is wrong with a currency code, or null.';
+
+
+--
+-- Name: current_actor(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.current_actor() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user)
+$$;
+
+
+--
+-- Name: current_request_id(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.current_request_id() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select nullif(current_setting('lending.request_id', true), '')
+$$;
+
+
+--
+-- Name: reason_codes_error(text[]); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case
+    when reason_codes is null then null
+    when cardinality(reason_codes) > 20 then 'must hold at most 20 codes'
+    when exists (select from unnest(reason_codes) as c where c is null or c !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
+      then 'each code must be 1 to 64 letters, digits, or _ . : - (for example DTI_TOO_HIGH)'
+  end
+$_$;
+
+
+--
+-- Name: FUNCTION reason_codes_error(reason_codes text[]); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.reason_codes_error(reason_codes text[]) IS 'What is wrong with a list of reason codes, or null.';
+
+
+--
+-- Name: text_error(text, integer, boolean); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case
+    when value is null then case when required then 'is required' end
+    when btrim(value) = '' then 'must not be blank'
+    when char_length(value) > max_length then format('must be at most %s characters', max_length)
+  end
+$$;
+
+
+--
+-- Name: FUNCTION text_error(value text, max_length integer, required boolean); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, too long), or null.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: decision; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.decision (
+    decision_id bigint NOT NULL,
+    application_id bigint NOT NULL,
+    outcome text NOT NULL,
+    reason text NOT NULL,
+    reason_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    decided_by text NOT NULL,
+    request_id text,
+    decided_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT decision_outcome_is_known CHECK ((outcome = ANY (ARRAY['approved'::text, 'rejected'::text, 'manual_review'::text]))),
+    CONSTRAINT decision_reason_codes_are_valid CHECK ((lending_private.reason_codes_error(reason_codes) IS NULL)),
+    CONSTRAINT decision_reason_is_valid CHECK ((lending_private.text_error(reason, 2000, true) IS NULL))
+);
+
+
+--
+-- Name: TABLE decision; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.decision IS 'Underwriting decisions, append-only; the latest one is the current.';
+
+
+--
+-- Name: COLUMN decision.decided_by; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.decision.decided_by IS 'The actor who decided.';
+
+
+--
+-- Name: decision_json(lending_private.decision); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.decision_json(d lending_private.decision) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'decision_id', d.decision_id,
+    'application_id', d.application_id,
+    'outcome', d.outcome,
+    'approved', case d.outcome when 'approved' then true when 'rejected' then false end,
+    'reason', d.reason,
+    'reason_codes', to_jsonb(d.reason_codes),
+    'decided_by', d.decided_by,
+    'request_id', d.request_id,
+    'decided_at', lending_private.json_time(d.decided_at))
+$$;
+
+
+--
+-- Name: FUNCTION decision_json(d lending_private.decision); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.decision_json(d lending_private.decision) IS 'A decision as the API shows it; `approved` is true, false, or null for manual_review.';
+
+
+--
+-- Name: email_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.email_error(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case
+    when value is null then null
+    when char_length(value) > 254 then 'must be at most 254 characters'
+    when value !~ '^[^@\s]+@[^@\s]+\.[^@\s.]+$' then 'must be an email address such as jane@example.com'
+  end
+$_$;
+
+
+--
+-- Name: FUNCTION email_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.email_error(value text) IS 'What is wrong with an email address, or null.';
+
+
+--
+-- Name: enforce_status_machine(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.enforce_status_machine() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    if not exists (select from lending_private.application_status as s where s.status = new.status and s.is_initial) then
+      perform lending_private.fail(
+        'invalid_transition', format('A new application cannot start as %s', new.status),
+        jsonb_build_object('requested_status', new.status,
+                           'allowed', (select array_agg(s.status) from lending_private.application_status as s
+                                        where s.is_initial)));
+    end if;
+  elsif new.status is distinct from old.status then
+    perform lending_private.check_transition(old.application_id, old.status, new.status);
+  end if;
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION enforce_status_machine(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.enforce_status_machine() IS 'Trigger: new applications start in the initial status; status changes must be listed in status_transition.';
+
+
+--
+-- Name: fail(text, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.fail(code text, message text, details jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_status smallint;
+  v_title text;
+begin
+  select e.http_status, e.title into v_status, v_title from lending_private.error_code as e where e.code = fail.code;
+  if v_status is null then
+    raise exception 'lending_private.fail: unknown error code %', code;
+  end if;
+  raise exception using
+    errcode = 'LN' || v_status::text,
+    message = message,
+    detail = (jsonb_build_object('code', code, 'title', v_title) || coalesce(details, '{}'))::text;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION fail(code text, message text, details jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.fail(code text, message text, details jsonb) IS 'Raises the catalogued error `code` with a human message and machine-readable details. Never returns.';
+
+
+--
+-- Name: fail_application_not_found(bigint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.fail_application_not_found(application_id bigint) RETURNS void
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select lending_private.fail('not_found', format('Application %s does not exist', application_id),
+                              jsonb_build_object('resource', 'application', 'application_id', application_id))
+$$;
+
+
+--
+-- Name: fail_if_invalid(jsonb[]); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_errors jsonb;
+begin
+  select jsonb_agg(e) into v_errors from unnest(field_errors) as e where e is not null;
+  if v_errors is not null then
+    perform lending_private.fail(
+      'validation_failed',
+      format('%s invalid: %s', case when jsonb_array_length(v_errors) = 1 then 'one field is' else 'some fields are' end,
+             (select string_agg(e ->> 'field' || ' ' || (e ->> 'message'), '; ') from jsonb_array_elements(v_errors) e)),
+      jsonb_build_object('errors', v_errors));
+  end if;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION fail_if_invalid(field_errors jsonb[]); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) IS 'Raises validation_failed listing every non-null field error, or returns when there is none.';
+
+
+--
+-- Name: field_error(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.field_error(field text, message text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when message is not null then jsonb_build_object('field', field, 'message', message) end
+$$;
+
+
+--
+-- Name: idempotency_claim(text, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_actor text := lending_private.current_actor();
+  v_hash bytea := sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
+  v_stored lending_private.idempotency_key;
+begin
+  if idempotency_key is null then
+    return null;
+  end if;
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('idempotency_key', lending_private.text_error(idempotency_key, 255, true))]);
+
+  delete from lending_private.idempotency_key as k
+   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key and k.expires_at <= now();
+
+  -- Claim with a placeholder response; idempotency_complete() replaces it before the transaction commits.
+  insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
+  values (v_actor, idempotency_key, operation, v_hash, '{}')
+  on conflict do nothing;
+  if found then
+    return null;
+  end if;
+
+  select * into strict v_stored from lending_private.idempotency_key as k
+   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
+  if v_stored.request_hash <> v_hash then
+    perform lending_private.fail(
+      'idempotency_key_reused',
+      format('Idempotency key %L was already used for a different %s request', idempotency_key, v_stored.operation),
+      jsonb_build_object('idempotency_key', idempotency_key, 'operation', v_stored.operation,
+                         'first_used_at', lending_private.json_time(v_stored.created_at),
+                         'expires_at', lending_private.json_time(v_stored.expires_at)));
+  end if;
+  return v_stored.response || jsonb_build_object('replayed', true);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION idempotency_claim(idempotency_key text, operation text, request jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb) IS 'Claims an idempotency key for this actor, or returns the stored response of its earlier use.';
+
+
+--
+-- Name: idempotency_complete(text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.idempotency_complete(idempotency_key text, response jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if idempotency_key is not null then
+    update lending_private.idempotency_key as k
+       set response = idempotency_complete.response
+     where k.actor = lending_private.current_actor() and k.idempotency_key = idempotency_complete.idempotency_key;
+  end if;
+  return response || jsonb_build_object('replayed', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION idempotency_complete(idempotency_key text, response jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, response jsonb) IS 'Stores the response of a write under its idempotency key (if any) and returns it, marked as not replayed.';
+
+
+--
+-- Name: json_time(timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.json_time(at timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+
+--
+-- Name: term_months_error(integer); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end
+$$;
+
+
+--
+-- Name: FUNCTION term_months_error(term_months integer); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.term_months_error(term_months integer) IS 'What is wrong with a loan term, or null.';
+
+
+--
+-- Name: application; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.application (
+    application_id bigint NOT NULL,
+    applicant_id bigint NOT NULL,
+    amount numeric NOT NULL,
+    currency text DEFAULT 'USD'::text NOT NULL,
+    term_months integer,
+    purpose text,
+    external_ref text,
+    status text DEFAULT 'pending'::text NOT NULL,
+    withdrawal_reason text,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT application_amount_is_valid CHECK ((lending_private.amount_error(amount) IS NULL)),
+    CONSTRAINT application_external_ref_is_valid CHECK ((lending_private.text_error(external_ref, 100) IS NULL)),
+    CONSTRAINT application_purpose_is_valid CHECK ((lending_private.text_error(purpose, 500) IS NULL)),
+    CONSTRAINT application_term_months_is_valid CHECK ((lending_private.term_months_error(term_months) IS NULL)),
+    CONSTRAINT application_version_is_positive CHECK ((version >= 1)),
+    CONSTRAINT application_withdrawal_reason_is_valid CHECK ((lending_private.text_error(withdrawal_reason, 2000) IS NULL))
+);
+
+
+--
+-- Name: TABLE application; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.application IS 'Loan applications. Their status moves only along status_transition.';
+
+
+--
+-- Name: COLUMN application.amount; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.application.amount IS 'Requested principal, exact, in `currency`.';
+
+
+--
+-- Name: COLUMN application.version; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.application.version IS 'Bumped on every change; lending.decide checks it on request.';
+
+
+--
+-- Name: lock_application(bigint, integer); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.lock_application(application_id bigint, expected_version integer) RETURNS lending_private.application
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_application lending_private.application;
+begin
+  select * into v_application from lending_private.application as a
+   where a.application_id = lock_application.application_id
+     for update;
+  if not found then
+    perform lending_private.fail_application_not_found(application_id);
+  end if;
+  if expected_version is not null and expected_version <> v_application.version then
+    perform lending_private.fail(
+      'version_conflict',
+      format('Application %s is at version %s, not %s', application_id, v_application.version, expected_version),
+      jsonb_build_object('application_id', application_id, 'expected_version', expected_version,
+                         'current_version', v_application.version, 'current_status', v_application.status));
+  end if;
+  return v_application;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION lock_application(application_id bigint, expected_version integer); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.lock_application(application_id bigint, expected_version integer) IS 'Locks an application row for update; raises not_found, or version_conflict when expected_version is stale.';
+
+
+--
+-- Name: next_statuses(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.next_statuses(status text) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(array_agg(t.to_status order by t.to_status), '{}')
+    from lending_private.status_transition as t
+   where t.from_status = next_statuses.status
+$$;
+
+
+--
+-- Name: FUNCTION next_statuses(status text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.next_statuses(status text) IS 'The statuses an application in `status` may move to.';
+
+
+--
+-- Name: phone_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case
+    when value is null then null
+    when value !~ '^\+?[0-9][0-9 ().-]{3,30}[0-9]$'
+      or char_length(regexp_replace(value, '[^0-9]', '', 'g')) not between 5 and 15
+      then 'must be a phone number of 5 to 15 digits, optionally starting with + (for example +1 555 010 0199)'
+  end
+$_$;
+
+
+--
+-- Name: FUNCTION phone_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.phone_error(value text) IS 'What is wrong with a phone number, or null.';
+
+
+--
+-- Name: record_audit(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.record_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET "TimeZone" TO 'UTC'
+    AS $$
+declare
+  v_new jsonb := to_jsonb(new);
+  v_old jsonb;
+  v_old_changed jsonb;
+  v_new_changed jsonb;
+begin
+  if tg_op = 'UPDATE' then
+    v_old := to_jsonb(old);
+    select jsonb_object_agg(n.key, v_old -> n.key), jsonb_object_agg(n.key, n.value)
+      into v_old_changed, v_new_changed
+      from jsonb_each(v_new) as n
+     where n.value is distinct from v_old -> n.key;
+    if v_new_changed is null then
+      return null;  -- nothing changed, nothing to record
+    end if;
+  else
+    v_new_changed := v_new;
+  end if;
+  perform lending_private.append_audit(
+    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_table_name, v_new ->> tg_argv[2], lower(tg_op),
+    v_old_changed, v_new_changed);
+  return null;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION record_audit(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends an audit row for the inserted or updated row. Arguments: subject, subject id column, row id column.';
+
+
+--
+-- Name: refuse_change(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform lending_private.fail(
+    'append_only',
+    format('%s on %s is not allowed: its rows are append-only', lower(tg_op), tg_table_name),
+    jsonb_build_object('table', tg_table_name, 'operation', lower(tg_op)));
+  return null;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION refuse_change(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.refuse_change() IS 'Trigger: raises append_only for any update, delete or truncate it is attached to.';
+
+
+--
+-- Name: verify_audit_chain(text, bigint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.verify_audit_chain(subject text, subject_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  r lending_private.audit_log;
+  v_expected_seq integer := 1;
+  v_prev bytea := lending_private.audit_genesis(subject, subject_id);
+  v_head lending_private.audit_chain_head;
+  v_problem text;
+begin
+  for r in
+    select * from lending_private.audit_log as a
+     where a.subject = verify_audit_chain.subject and a.subject_id = verify_audit_chain.subject_id
+     order by a.seq
+  loop
+    v_problem := case
+      when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
+      when r.prev_hash <> v_prev then 'the row does not link to the row before it'
+      when sha256(convert_to(lending_private.audit_content(
+             r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action, r.old_values, r.new_values,
+             r.actor, r.request_id, r.recorded_at), 'UTF8')) <> r.content_digest
+        then 'the row''s content does not match its digest'
+      when sha256(r.prev_hash || r.content_digest) <> r.row_hash then 'the row''s hash does not match'
+    end;
+    if v_problem is not null then
+      return jsonb_build_object('verified', false, 'rows_checked', v_expected_seq - 1,
+                                'broken_at_seq', v_expected_seq, 'problem', v_problem);
+    end if;
+    v_prev := r.row_hash;
+    v_expected_seq := v_expected_seq + 1;
+  end loop;
+
+  select * into v_head from lending_private.audit_chain_head as h
+   where h.subject = verify_audit_chain.subject and h.subject_id = verify_audit_chain.subject_id;
+  if v_head.last_seq is distinct from v_expected_seq - 1 or v_head.last_hash is distinct from v_prev then
+    return jsonb_build_object('verified', false, 'rows_checked', v_expected_seq - 1,
+                              'broken_at_seq', v_expected_seq, 'problem', 'the chain ends before its head');
+  end if;
+  return jsonb_build_object('verified', true, 'rows_checked', v_expected_seq - 1,
+                            'broken_at_seq', null, 'problem', null);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION verify_audit_chain(subject text, subject_id bigint); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.verify_audit_chain(subject text, subject_id bigint) IS 'Recomputes one audit chain; returns {verified, rows_checked, broken_at_seq, problem}.';
+
+
+--
+-- Name: application_application_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.application ALTER COLUMN application_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.application_application_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: application_status; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.application_status (
+    status text NOT NULL,
+    is_initial boolean DEFAULT false NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT application_status_is_snake_case CHECK ((status ~ '^[a-z][a-z_]*$'::text))
+);
+
+
+--
+-- Name: TABLE application_status; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.application_status IS 'Statuses an application can be in; exactly one is initial.';
+
+
+--
+-- Name: audit_chain_head; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.audit_chain_head (
+    subject text NOT NULL,
+    subject_id bigint NOT NULL,
+    last_seq integer NOT NULL,
+    last_hash bytea NOT NULL
+);
+
+
+--
+-- Name: TABLE audit_chain_head; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.audit_chain_head IS 'Last position and hash of each audit chain.';
+
+
+--
+-- Name: audit_log; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.audit_log (
+    subject text NOT NULL,
+    subject_id bigint NOT NULL,
+    seq integer NOT NULL,
+    table_name text NOT NULL,
+    row_id text NOT NULL,
+    action text NOT NULL,
+    old_values jsonb,
+    new_values jsonb NOT NULL,
+    actor text NOT NULL,
+    request_id text,
+    recorded_at timestamp with time zone NOT NULL,
+    content_digest bytea NOT NULL,
+    prev_hash bytea NOT NULL,
+    row_hash bytea NOT NULL,
+    CONSTRAINT audit_log_action_is_known CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text]))),
+    CONSTRAINT audit_log_digest_is_sha256 CHECK ((octet_length(content_digest) = 32)),
+    CONSTRAINT audit_log_old_values_only_on_update CHECK (((action = 'update'::text) = (old_values IS NOT NULL))),
+    CONSTRAINT audit_log_prev_hash_is_sha256 CHECK ((octet_length(prev_hash) = 32)),
+    CONSTRAINT audit_log_row_hash_is_sha256 CHECK ((octet_length(row_hash) = 32)),
+    CONSTRAINT audit_log_seq_is_positive CHECK ((seq >= 1)),
+    CONSTRAINT audit_log_subject_is_known CHECK ((subject = ANY (ARRAY['application'::text, 'party'::text])))
+);
+
+
+--
+-- Name: TABLE audit_log; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.audit_log IS 'Append-only audit trail, one hash chain per (subject, subject_id). Written only by lending_private.record_audit().';
+
+
+--
+-- Name: COLUMN audit_log.subject; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.subject IS 'Which kind of chain the row belongs to: application or party.';
+
+
+--
+-- Name: COLUMN audit_log.subject_id; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.subject_id IS 'The application_id or party_id that owns the chain.';
+
+
+--
+-- Name: COLUMN audit_log.seq; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.seq IS 'Position in the chain, from 1, without gaps.';
+
+
+--
+-- Name: COLUMN audit_log.row_id; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.row_id IS 'Primary key of the changed row, as text.';
+
+
+--
+-- Name: COLUMN audit_log.old_values; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.old_values IS 'For updates, the changed fields before the change.';
+
+
+--
+-- Name: COLUMN audit_log.new_values; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.new_values IS 'For inserts the whole row; for updates the changed fields after.';
+
+
+--
+-- Name: COLUMN audit_log.actor; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.actor IS 'Who made the change: the actor the call named, else sql:<session user>.';
+
+
+--
+-- Name: COLUMN audit_log.request_id; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.request_id IS 'The request id the call carried (X-Request-Id over HTTP).';
+
+
+--
+-- Name: COLUMN audit_log.content_digest; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.content_digest IS 'sha256 of lending_private.audit_content() of this row.';
+
+
+--
+-- Name: COLUMN audit_log.prev_hash; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.prev_hash IS 'row_hash of the previous row, or the chain''s genesis hash for seq 1.';
+
+
+--
+-- Name: COLUMN audit_log.row_hash; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.row_hash IS 'sha256(prev_hash || content_digest).';
+
+
+--
+-- Name: currency; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.currency (
+    code text NOT NULL,
+    minor_units smallint NOT NULL,
+    CONSTRAINT currency_code_is_iso_4217 CHECK ((code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currency_minor_units_are_known CHECK (((minor_units >= 0) AND (minor_units <= 4)))
+);
+
+
+--
+-- Name: TABLE currency; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.currency IS 'ISO 4217 currency codes we accept, with their minor units.';
+
+
+--
+-- Name: decision_decision_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.decision ALTER COLUMN decision_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.decision_decision_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: error_code; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.error_code (
+    code text NOT NULL,
+    http_status smallint NOT NULL,
+    title text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT error_code_is_snake_case CHECK ((code ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT error_code_status_is_client_error CHECK (((http_status >= 400) AND (http_status <= 499)))
+);
+
+
+--
+-- Name: TABLE error_code; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.error_code IS 'The catalogue of machine error codes; db/README.md documents the same list and a test keeps them equal.';
+
+
+--
+-- Name: idempotency_key; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.idempotency_key (
+    actor text NOT NULL,
+    idempotency_key text NOT NULL,
+    operation text NOT NULL,
+    request_hash bytea NOT NULL,
+    response jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
+    CONSTRAINT idempotency_key_is_valid CHECK ((lending_private.text_error(idempotency_key, 255, true) IS NULL))
+);
+
+
+--
+-- Name: TABLE idempotency_key; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.idempotency_key IS 'Claimed idempotency keys with the response of the write they guard; expired keys are removed when reused.';
+
+
+--
+-- Name: COLUMN idempotency_key.operation; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.idempotency_key.operation IS 'The lending function the key was used with.';
+
+
+--
+-- Name: COLUMN idempotency_key.request_hash; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.idempotency_key.request_hash IS 'sha256 of the call''s arguments.';
+
+
+--
+-- Name: COLUMN idempotency_key.response; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.idempotency_key.response IS 'The envelope {status, body} the write returned.';
+
+
+--
+-- Name: party; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.party (
+    party_id bigint NOT NULL,
+    name text NOT NULL,
+    email text,
+    phone text,
+    external_ref text,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT party_email_is_valid CHECK ((lending_private.email_error(email) IS NULL)),
+    CONSTRAINT party_external_ref_is_valid CHECK ((lending_private.text_error(external_ref, 100) IS NULL)),
+    CONSTRAINT party_name_is_valid CHECK ((lending_private.text_error(name, 255, true) IS NULL)),
+    CONSTRAINT party_phone_is_valid CHECK ((lending_private.phone_error(phone) IS NULL)),
+    CONSTRAINT party_version_is_positive CHECK ((version >= 1))
+);
+
+
+--
+-- Name: TABLE party; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.party IS 'Applicants and borrowers: one row per party, however many applications.';
+
+
+--
+-- Name: COLUMN party.external_ref; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.party.external_ref IS 'The party''s id in the caller''s own systems; unique.';
+
+
+--
+-- Name: COLUMN party.version; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.party.version IS 'Bumped on every change, for optimistic concurrency.';
+
+
+--
+-- Name: party_party_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.party ALTER COLUMN party_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.party_party_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: status_transition; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.status_transition (
+    from_status text NOT NULL,
+    to_status text NOT NULL,
+    CONSTRAINT status_transition_changes_status CHECK ((from_status <> to_status))
+);
+
+
+--
+-- Name: TABLE status_transition; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.status_transition IS 'The allowed status changes of an application. The database refuses any other, whoever writes.';
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version character varying NOT NULL
+);
+
+
+--
+-- Name: application application_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.application
+    ADD CONSTRAINT application_pkey PRIMARY KEY (application_id);
+
+
+--
+-- Name: application_status application_status_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.application_status
+    ADD CONSTRAINT application_status_pkey PRIMARY KEY (status);
+
+
+--
+-- Name: audit_chain_head audit_chain_head_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.audit_chain_head
+    ADD CONSTRAINT audit_chain_head_pkey PRIMARY KEY (subject, subject_id);
+
+
+--
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (subject, subject_id, seq);
+
+
+--
+-- Name: currency currency_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.currency
+    ADD CONSTRAINT currency_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: decision decision_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.decision
+    ADD CONSTRAINT decision_pkey PRIMARY KEY (decision_id);
+
+
+--
+-- Name: error_code error_code_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.error_code
+    ADD CONSTRAINT error_code_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: idempotency_key idempotency_key_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.idempotency_key
+    ADD CONSTRAINT idempotency_key_pkey PRIMARY KEY (actor, idempotency_key);
+
+
+--
+-- Name: party party_external_ref_is_unique; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.party
+    ADD CONSTRAINT party_external_ref_is_unique UNIQUE (external_ref);
+
+
+--
+-- Name: party party_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.party
+    ADD CONSTRAINT party_pkey PRIMARY KEY (party_id);
+
+
+--
+-- Name: status_transition status_transition_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.status_transition
+    ADD CONSTRAINT status_transition_pkey PRIMARY KEY (from_status, to_status);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: application_applicant; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX application_applicant ON lending_private.application USING btree (applicant_id);
+
+
+--
+-- Name: application_status_newest_first; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX application_status_newest_first ON lending_private.application USING btree (status, application_id DESC);
+
+
+--
+-- Name: application_status_one_initial; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE UNIQUE INDEX application_status_one_initial ON lending_private.application_status USING btree (is_initial) WHERE is_initial;
+
+
+--
+-- Name: decision_application; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX decision_application ON lending_private.decision USING btree (application_id, decision_id);
+
+
+--
+-- Name: audit_log _100_refuse_change; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.audit_log FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: decision _100_refuse_change; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.decision FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: application _100_refuse_delete; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: party _100_refuse_delete; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.party FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: application _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.application FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: audit_log _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.audit_log FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: decision _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.decision FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: party _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.party FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: application _150_enforce_status_machine; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _150_enforce_status_machine BEFORE INSERT OR UPDATE OF status ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.enforce_status_machine();
+
+
+--
+-- Name: application _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.bump_version();
+
+
+--
+-- Name: party _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.party FOR EACH ROW EXECUTE FUNCTION lending_private.bump_version();
+
+
+--
+-- Name: application _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('application', 'application_id', 'application_id');
+
+
+--
+-- Name: decision _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT ON lending_private.decision FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('application', 'application_id', 'decision_id');
+
+
+--
+-- Name: party _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.party FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('party', 'party_id', 'party_id');
+
+
+--
+-- Name: application application_applicant_id_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.application
+    ADD CONSTRAINT application_applicant_id_fkey FOREIGN KEY (applicant_id) REFERENCES lending_private.party(party_id);
+
+
+--
+-- Name: application application_currency_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.application
+    ADD CONSTRAINT application_currency_fkey FOREIGN KEY (currency) REFERENCES lending_private.currency(code);
+
+
+--
+-- Name: application application_status_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.application
+    ADD CONSTRAINT application_status_fkey FOREIGN KEY (status) REFERENCES lending_private.application_status(status);
+
+
+--
+-- Name: decision decision_application_id_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.decision
+    ADD CONSTRAINT decision_application_id_fkey FOREIGN KEY (application_id) REFERENCES lending_private.application(application_id);
+
+
+--
+-- Name: status_transition status_transition_from_status_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.status_transition
+    ADD CONSTRAINT status_transition_from_status_fkey FOREIGN KEY (from_status) REFERENCES lending_private.application_status(status);
+
+
+--
+-- Name: status_transition status_transition_to_status_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.status_transition
+    ADD CONSTRAINT status_transition_to_status_fkey FOREIGN KEY (to_status) REFERENCES lending_private.application_status(status);
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict dbmate
+
+
+--
+-- Dbmate schema migrations
+--
+
+INSERT INTO public.schema_migrations (version) VALUES
+    ('20261125160000'),
+    ('20261125160100'),
+    ('20261125160200'),
+    ('20261125160300'),
+    ('20261125160400'),
+    ('20261125160500'),
+    ('20261125160600');

@@ -1,0 +1,158 @@
+"""The audit trail: written by triggers for every write path, append-only for every role, and tamper-evident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.db.conftest import apply, call
+
+
+def audit(connection: psycopg.Connection, application_id: int) -> dict[str, Any]:
+    result: dict[str, Any] = call(connection, "lending.application_audit", application_id=application_id)
+    return result
+
+
+@pytest.fixture
+def decided(client: psycopg.Connection) -> int:
+    """An application with two decisions: five audit entries."""
+    application_id: int = apply(client, request_id="req-apply")["application_id"]
+    call(
+        client,
+        "lending.decide",
+        application_id=application_id,
+        outcome="manual_review",
+        reason="Payslips unclear",
+        actor="underwriter-1",
+        request_id="req-review",
+    )
+    call(
+        client,
+        "lending.decide",
+        application_id=application_id,
+        outcome="approved",
+        reason="Payslips verified",
+        actor="reviewer-2",
+        request_id="req-approve",
+    )
+    return application_id
+
+
+def test_every_write_leaves_an_audit_row_with_actor_and_request_id(client: psycopg.Connection, decided: int) -> None:
+    trail = audit(client, decided)
+    assert trail["verified"] is True
+    entries = [(e["seq"], e["table"], e["action"], e["actor"], e["request_id"]) for e in trail["entries"]]
+    assert entries == [
+        (1, "application", "insert", "intake-agent", "req-apply"),
+        (2, "decision", "insert", "underwriter-1", "req-review"),
+        (3, "application", "update", "underwriter-1", "req-review"),
+        (4, "decision", "insert", "reviewer-2", "req-approve"),
+        (5, "application", "update", "reviewer-2", "req-approve"),
+    ]
+    status_change = trail["entries"][2]
+    assert status_change["old"] == {"status": "pending", "version": 1, "updated_at": status_change["old"]["updated_at"]}
+    assert status_change["new"]["status"] == "manual_review" and status_change["new"]["version"] == 2
+    assert trail["entries"][0]["new"]["amount"] == 15000
+
+
+def test_direct_sql_writes_are_audited_under_the_session_user(superuser: psycopg.Connection, decided: int) -> None:
+    superuser.execute(
+        "update lending_private.application set purpose = 'Roof repair' where application_id = %s", [decided]
+    )
+    last = audit(superuser, decided)["entries"][-1]
+    assert (last["action"], last["actor"], last["new"]["purpose"]) == ("update", "sql:postgres", "Roof repair")
+
+
+def test_a_no_op_update_writes_no_audit_row(superuser: psycopg.Connection, decided: int) -> None:
+    superuser.execute("update lending_private.application set status = status where application_id = %s", [decided])
+    assert len(audit(superuser, decided)["entries"]) == 5
+
+
+def test_the_party_has_its_own_chain(superuser: psycopg.Connection, decided: int) -> None:
+    party_id = superuser.execute(
+        "select applicant_id from lending_private.application where application_id = %s", [decided]
+    ).fetchone()
+    assert party_id is not None
+    superuser.execute("update lending_private.party set email = 'jane@example.com' where party_id = %s", party_id)
+    result = superuser.execute("select lending_private.verify_audit_chain('party', %s)", party_id).fetchone()
+    assert result is not None and result[0]["verified"] is True and result[0]["rows_checked"] == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update lending_private.audit_log set actor = 'someone else'",
+        "delete from lending_private.audit_log",
+        "truncate lending_private.audit_log",
+        "update lending_private.decision set reason = 'rewritten'",
+        "delete from lending_private.decision",
+        "truncate lending_private.decision cascade",
+        "delete from lending_private.application",
+        "truncate lending_private.application cascade",
+        "delete from lending_private.party",
+    ],
+)
+def test_append_only_rows_refuse_every_role_even_the_owner(
+    superuser: psycopg.Connection, decided: int, statement: str
+) -> None:
+    for role in ("postgres", "lending_owner"):
+        superuser.execute(f"set role {role}")
+        with pytest.raises(psycopg.Error) as refused:
+            superuser.execute(statement)
+        assert refused.value.sqlstate == "LN409"
+        superuser.execute("reset role")
+    assert len(audit(superuser, decided)["entries"]) == 5
+
+
+def _tamper(superuser: psycopg.Connection, statements: list[str]) -> None:
+    """Writes behind the triggers' back, as an attacker with the superuser's password could."""
+    with superuser.transaction():
+        superuser.execute("set local session_replication_role = replica")
+        for statement in statements:
+            superuser.execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("tampering", "broken_at"),
+    [
+        (
+            [
+                "update lending_private.audit_log set new_values = jsonb_set(new_values, '{amount}', '1500')"
+                " where subject = 'application' and seq = 1"
+            ],
+            1,
+        ),
+        (["update lending_private.audit_log set actor = 'someone-else' where subject = 'application' and seq = 4"], 4),
+        (["delete from lending_private.audit_log where subject = 'application' and seq = 3"], 3),
+        (["delete from lending_private.audit_log where subject = 'application' and seq = 5"], 5),
+        (
+            [
+                "update lending_private.audit_log set seq = 100 where subject = 'application' and seq = 2",
+                "update lending_private.audit_log set seq = 2 where subject = 'application' and seq = 3",
+                "update lending_private.audit_log set seq = 3 where subject = 'application' and seq = 100",
+            ],
+            2,
+        ),
+    ],
+    ids=["edited-amount", "edited-actor", "deleted-middle-row", "deleted-last-row", "swapped-rows"],
+)
+def test_tampering_breaks_verification(
+    superuser: psycopg.Connection, client: psycopg.Connection, decided: int, tampering: list[str], broken_at: int
+) -> None:
+    assert audit(client, decided)["verified"] is True
+    _tamper(superuser, tampering)
+    trail = audit(client, decided)
+    assert trail["verified"] is False
+    assert trail["broken_at_seq"] == broken_at
+    assert trail["problem"]
+
+
+def test_an_untouched_chain_verifies_under_any_timezone_and_datestyle(
+    superuser: psycopg.Connection, decided: int
+) -> None:
+    for timezone, datestyle in [("Pacific/Chatham", "SQL, DMY"), ("America/St_Johns", "German"), ("UTC", "ISO")]:
+        superuser.execute(f"set timezone = '{timezone}'")
+        superuser.execute(f"set datestyle = '{datestyle}'")
+        assert audit(superuser, decided)["verified"] is True

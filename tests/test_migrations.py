@@ -1,0 +1,80 @@
+"""The migrations: an empty database migrates, a second run does nothing, every down migration really undoes its
+up, and db/schema.sql is exactly what dbmate dumps today."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lendgres import migrations
+from tests.pgserver import Server
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "db" / "schema.sql"
+
+
+@pytest.fixture
+def empty_database(pg_server: Server) -> Iterator[str]:
+    name = f"lendgres_migrations_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
+        connection.execute(f"create database {name}")
+        try:
+            yield name
+        finally:
+            connection.execute(f"drop database {name} with (force)")
+
+
+def schema_dump(pg_server: Server, database: str) -> str:
+    """The schema as pg_dump sees it, without pg_dump 18's random \\restrict keys."""
+    dump = subprocess.run(
+        [str(migrations.PG_BIN_DIR / "pg_dump"), "--schema-only", pg_server.superuser_url(database)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_an_empty_database_migrates_once(pg_server: Server, empty_database: str) -> None:
+    url = pg_server.dbmate_url(empty_database)
+    first = migrations.migrate(url)
+    count = len(list(migrations.migrations_dir().glob("*.sql")))
+    assert first.count("Applied:") == count
+    migrated = schema_dump(pg_server, empty_database)
+    second = migrations.migrate(url)
+    assert "Applied" not in second
+    assert schema_dump(pg_server, empty_database) == migrated
+
+
+def test_every_down_migration_undoes_its_up(pg_server: Server, empty_database: str) -> None:
+    url = pg_server.dbmate_url(empty_database)
+    migrations.migrate(url)
+    migrated = schema_dump(pg_server, empty_database)
+    for _ in migrations.migrations_dir().glob("*.sql"):
+        migrations.dbmate(url, "rollback")
+    with psycopg.connect(pg_server.superuser_url(empty_database)) as connection:
+        leftovers = connection.execute(
+            """select (select count(*) from pg_namespace where nspname like 'lending%%'),
+                      (select count(*) from pg_default_acl),
+                      (select count(*) from public.schema_migrations)"""
+        ).fetchone()
+    assert leftovers == (0, 0, 0)
+    migrations.migrate(url)
+    assert schema_dump(pg_server, empty_database) == migrated
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("LENDGRES_TEST_PG_BINDIR")),
+    reason="db/schema.sql is the dump of the embedded PostgreSQL 18, and names its version",
+)
+def test_schema_sql_is_what_dbmate_dumps_now(pg_server: Server, empty_database: str, tmp_path: Path) -> None:
+    url = pg_server.dbmate_url(empty_database)
+    migrations.migrate(url)
+    dumped = tmp_path / "schema.sql"
+    migrations.dbmate(url, "dump", schema_file=dumped)
+    assert dumped.read_text() == SCHEMA_FILE.read_text(), "db/schema.sql is stale: run `make schema`"
