@@ -91,6 +91,7 @@ CREATE FUNCTION lending.apply(amount numeric, applicant_name text DEFAULT NULL::
     SET search_path TO ''
     AS $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_applicant_id bigint := apply.applicant_id;
   v_minor_units smallint;
@@ -98,11 +99,12 @@ declare
   v_application_id bigint;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'apply', jsonb_build_object(
+  v_request := jsonb_build_object(
     'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
     'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
     'applicant_external_ref', applicant_external_ref, 'currency', currency, 'term_months', term_months,
-    'purpose', purpose, 'external_ref', external_ref));
+    'purpose', purpose, 'external_ref', external_ref);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'apply', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -131,7 +133,7 @@ begin
   if v_applicant_id is null then
     select p.party_id into v_existing_party from lending_private.party as p
      where p.external_ref = apply.applicant_external_ref;
-    if found then
+    if v_existing_party is not null then
       perform lending_private.fail(
         'applicant_exists',
         format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
@@ -147,7 +149,7 @@ begin
   values (v_applicant_id, amount, currency, term_months, purpose, external_ref)
   returning application_id into v_application_id;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'apply', v_request, jsonb_build_object(
     'status', 201, 'body', lending_private.application_json(v_application_id)));
 end;
 $$;
@@ -177,14 +179,16 @@ CREATE FUNCTION lending.decide(application_id bigint, outcome text, reason text,
     SET search_path TO ''
     AS $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
   v_decision lending_private.decision;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'decide', jsonb_build_object(
+  v_request := jsonb_build_object(
     'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
-    'expected_version', expected_version));
+    'expected_version', expected_version);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'decide', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -209,7 +213,7 @@ begin
    where a.application_id = decide.application_id
   returning * into v_application;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'decide', v_request, jsonb_build_object(
     'status', 201,
     'body', lending_private.decision_json(v_decision)
             || jsonb_build_object('status', v_application.status, 'version', v_application.version)));
@@ -357,12 +361,14 @@ CREATE FUNCTION lending.withdraw(application_id bigint, reason text DEFAULT NULL
     SET search_path TO ''
     AS $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', jsonb_build_object(
-    'application_id', application_id, 'reason', reason, 'expected_version', expected_version));
+  v_request := jsonb_build_object(
+    'application_id', application_id, 'reason', reason, 'expected_version', expected_version);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -375,7 +381,7 @@ begin
   update lending_private.application as a set status = 'withdrawn', withdrawal_reason = reason
    where a.application_id = withdraw.application_id;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'withdraw', v_request, jsonb_build_object(
     'status', 200, 'body', lending_private.application_json(application_id)));
 end;
 $$;
@@ -407,7 +413,7 @@ CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallin
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
     when amount <> round(amount, least(2, coalesce(minor_units, 2)))
-      then format('must have at most %s decimal places', least(2, coalesce(minor_units, 2)))
+      then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
   end
 $$;
 
@@ -420,56 +426,58 @@ COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units sma
 
 
 --
--- Name: append_audit(text, bigint, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+-- Name: append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
-CREATE FUNCTION lending_private.append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) RETURNS void
+CREATE FUNCTION lending_private.append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
-  v_seq integer;
-  v_prev bytea;
   v_actor text := lending_private.current_actor();
   v_request_id text := lending_private.current_request_id();
   v_recorded_at timestamptz := now();
-  v_digest bytea;
+  v_seq integer;
   v_hash bytea;
 begin
-  select h.last_seq, h.last_hash into v_seq, v_prev
-    from lending_private.audit_chain_head as h
-   where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
-     for update;
-  if not found then
-    -- The first row of a chain is the insert of its subject, which no other transaction can see yet; should two
-    -- ever race, the primary key of audit_log stops the second.
-    v_seq := 0;
-    v_prev := lending_private.audit_genesis(subject, subject_id);
+  if starts_chain then
+    -- The insert of the subject itself: no other transaction can see the subject yet, so nothing to wait for.
+    v_seq := 1;
+    v_hash := sha256(lending_private.audit_genesis(subject, subject_id) || lending_private.audit_digest(
+      subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
+      v_recorded_at));
+    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
+    values (subject, subject_id, v_seq, v_hash);
+  else
+    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
+    -- here, writers of different subjects never meet.
+    update lending_private.audit_chain_head as h
+       set last_seq = h.last_seq + 1,
+           last_hash = sha256(h.last_hash || lending_private.audit_digest(
+             h.subject, h.subject_id, h.last_seq + 1, table_name, row_id, action, old_values, new_values, v_actor,
+             v_request_id, v_recorded_at))
+     where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
+    returning h.last_seq, h.last_hash into v_seq, v_hash;
+    if v_seq is null then
+      raise exception 'audit chain % % has no head', subject, subject_id;
+    end if;
   end if;
-  v_seq := v_seq + 1;
-  v_digest := sha256(convert_to(lending_private.audit_content(
-    subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-    v_recorded_at), 'UTF8'));
-  v_hash := sha256(v_prev || v_digest);
 
   insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
-                                         actor, request_id, recorded_at, content_digest, prev_hash, row_hash)
-  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values,
-          v_actor, v_request_id, v_recorded_at, v_digest, v_prev, v_hash);
-
-  insert into lending_private.audit_chain_head as h (subject, subject_id, last_seq, last_hash)
-  values (subject, subject_id, v_seq, v_hash)
-  on conflict on constraint audit_chain_head_pkey
-  do update set last_seq = excluded.last_seq, last_hash = excluded.last_hash;
+                                         actor, request_id, recorded_at, content_digest, row_hash)
+  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
+          v_recorded_at, lending_private.audit_digest(subject, subject_id, v_seq, table_name, row_id, action,
+                                                      old_values, new_values, v_actor, v_request_id, v_recorded_at),
+          v_hash);
 end;
 $$;
 
 
 --
--- Name: FUNCTION append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+-- Name: FUNCTION append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.append_audit(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) IS 'Appends one row to the subject''s audit chain, locking the chain head.';
+COMMENT ON FUNCTION lending_private.append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) IS 'Appends one row to the subject''s audit chain, locking the chain head; starts_chain for the subject''s own insert.';
 
 
 --
@@ -539,6 +547,27 @@ COMMENT ON FUNCTION lending_private.audit_content(subject text, subject_id bigin
 
 
 --
+-- Name: audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
+                                                         old_values, new_values, actor, request_id, recorded_at),
+                           'UTF8'))
+$$;
+
+
+--
+-- Name: FUNCTION audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) IS 'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
+
+
+--
 -- Name: audit_genesis(text, bigint); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -554,7 +583,7 @@ $$;
 -- Name: FUNCTION audit_genesis(subject text, subject_id bigint); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) IS 'The prev_hash of a chain''s first row. It names the chain, so that rows moved from another chain do not verify.';
+COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) IS 'What a chain''s first row links to. It names the chain, so that rows moved from another chain do not verify.';
 
 
 --
@@ -719,7 +748,7 @@ CREATE FUNCTION lending_private.text_error(value text, max_length integer, requi
   select case
     when value is null then case when required then 'is required' end
     when btrim(value) = '' then 'must not be blank'
-    when char_length(value) > max_length then format('must be at most %s characters', max_length)
+    when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
   end
 $$;
 
@@ -906,6 +935,9 @@ CREATE FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) RETURNS vo
 declare
   v_errors jsonb;
 begin
+  if num_nonnulls(variadic field_errors) = 0 then
+    return;  -- the common case, without running a query
+  end if;
   select jsonb_agg(e) into v_errors from unnest(field_errors) as e where e is not null;
   if v_errors is not null then
     perform lending_private.fail(
@@ -930,7 +962,7 @@ COMMENT ON FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) IS 'Ra
 --
 
 CREATE FUNCTION lending_private.field_error(field text, message text) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
   select case when message is not null then jsonb_build_object('field', field, 'message', message) end
@@ -947,7 +979,6 @@ CREATE FUNCTION lending_private.idempotency_claim(idempotency_key text, operatio
     AS $$
 declare
   v_actor text := lending_private.current_actor();
-  v_hash bytea := sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
   v_stored lending_private.idempotency_key;
 begin
   if idempotency_key is null then
@@ -956,20 +987,18 @@ begin
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('idempotency_key', lending_private.text_error(idempotency_key, 255, true))]);
 
-  delete from lending_private.idempotency_key as k
-   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key and k.expires_at <= now();
-
-  -- Claim with a placeholder response; idempotency_complete() replaces it before the transaction commits.
-  insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
-  values (v_actor, idempotency_key, operation, v_hash, '{}')
-  on conflict do nothing;
-  if found then
+  perform pg_advisory_xact_lock(hashtext('lending_private.idempotency_key'), hashtext(v_actor || ' ' || idempotency_key));
+  select * into v_stored from lending_private.idempotency_key as k
+   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
+  if not found then
     return null;
   end if;
-
-  select * into strict v_stored from lending_private.idempotency_key as k
-   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
-  if v_stored.request_hash <> v_hash then
+  if v_stored.expires_at <= now() then
+    delete from lending_private.idempotency_key as k
+     where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
+    return null;
+  end if;
+  if v_stored.operation <> operation or v_stored.request_hash <> lending_private.request_hash(operation, request) then
     perform lending_private.fail(
       'idempotency_key_reused',
       format('Idempotency key %L was already used for a different %s request', idempotency_key, v_stored.operation),
@@ -986,22 +1015,22 @@ $$;
 -- Name: FUNCTION idempotency_claim(idempotency_key text, operation text, request jsonb); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb) IS 'Claims an idempotency key for this actor, or returns the stored response of its earlier use.';
+COMMENT ON FUNCTION lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb) IS 'Takes the idempotency key''s lock for this actor and returns the stored response of its earlier use, if any.';
 
 
 --
--- Name: idempotency_complete(text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+-- Name: idempotency_complete(text, text, jsonb, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
-CREATE FUNCTION lending_private.idempotency_complete(idempotency_key text, response jsonb) RETURNS jsonb
+CREATE FUNCTION lending_private.idempotency_complete(idempotency_key text, operation text, request jsonb, response jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
   if idempotency_key is not null then
-    update lending_private.idempotency_key as k
-       set response = idempotency_complete.response
-     where k.actor = lending_private.current_actor() and k.idempotency_key = idempotency_complete.idempotency_key;
+    insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
+    values (lending_private.current_actor(), idempotency_key, operation,
+            lending_private.request_hash(operation, request), response);
   end if;
   return response || jsonb_build_object('replayed', false);
 end;
@@ -1009,10 +1038,10 @@ $$;
 
 
 --
--- Name: FUNCTION idempotency_complete(idempotency_key text, response jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+-- Name: FUNCTION idempotency_complete(idempotency_key text, operation text, request jsonb, response jsonb); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, response jsonb) IS 'Stores the response of a write under its idempotency key (if any) and returns it, marked as not replayed.';
+COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, operation text, request jsonb, response jsonb) IS 'Stores the response of a write under its idempotency key (if any) and returns it, marked as not replayed.';
 
 
 --
@@ -1202,8 +1231,8 @@ begin
     v_new_changed := v_new;
   end if;
   perform lending_private.append_audit(
-    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_table_name, v_new ->> tg_argv[2], lower(tg_op),
-    v_old_changed, v_new_changed);
+    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_op = 'INSERT' and tg_argv[1] = tg_argv[2], tg_table_name,
+    v_new ->> tg_argv[2], lower(tg_op), v_old_changed, v_new_changed);
   return null;
 end;
 $$;
@@ -1242,6 +1271,25 @@ COMMENT ON FUNCTION lending_private.refuse_change() IS 'Trigger: raises append_o
 
 
 --
+-- Name: request_hash(text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.request_hash(operation text, request jsonb) RETURNS bytea
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'))
+$$;
+
+
+--
+-- Name: FUNCTION request_hash(operation text, request jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.request_hash(operation text, request jsonb) IS 'What identifies a request under an idempotency key.';
+
+
+--
 -- Name: verify_audit_chain(text, bigint); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -1263,12 +1311,11 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when r.prev_hash <> v_prev then 'the row does not link to the row before it'
-      when sha256(convert_to(lending_private.audit_content(
-             r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action, r.old_values, r.new_values,
-             r.actor, r.request_id, r.recorded_at), 'UTF8')) <> r.content_digest
+      when lending_private.audit_digest(r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action,
+                                        r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
+           <> r.content_digest
         then 'the row''s content does not match its digest'
-      when sha256(r.prev_hash || r.content_digest) <> r.row_hash then 'the row''s hash does not match'
+      when sha256(v_prev || r.content_digest) <> r.row_hash then 'the row does not link to the row before it'
     end;
     if v_problem is not null then
       return jsonb_build_object('verified', false, 'rows_checked', v_expected_seq - 1,
@@ -1366,13 +1413,9 @@ CREATE TABLE lending_private.audit_log (
     request_id text,
     recorded_at timestamp with time zone NOT NULL,
     content_digest bytea NOT NULL,
-    prev_hash bytea NOT NULL,
     row_hash bytea NOT NULL,
     CONSTRAINT audit_log_action_is_known CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text]))),
-    CONSTRAINT audit_log_digest_is_sha256 CHECK ((octet_length(content_digest) = 32)),
     CONSTRAINT audit_log_old_values_only_on_update CHECK (((action = 'update'::text) = (old_values IS NOT NULL))),
-    CONSTRAINT audit_log_prev_hash_is_sha256 CHECK ((octet_length(prev_hash) = 32)),
-    CONSTRAINT audit_log_row_hash_is_sha256 CHECK ((octet_length(row_hash) = 32)),
     CONSTRAINT audit_log_seq_is_positive CHECK ((seq >= 1)),
     CONSTRAINT audit_log_subject_is_known CHECK ((subject = ANY (ARRAY['application'::text, 'party'::text])))
 );
@@ -1449,17 +1492,10 @@ COMMENT ON COLUMN lending_private.audit_log.content_digest IS 'sha256 of lending
 
 
 --
--- Name: COLUMN audit_log.prev_hash; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.audit_log.prev_hash IS 'row_hash of the previous row, or the chain''s genesis hash for seq 1.';
-
-
---
 -- Name: COLUMN audit_log.row_hash; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON COLUMN lending_private.audit_log.row_hash IS 'sha256(prev_hash || content_digest).';
+COMMENT ON COLUMN lending_private.audit_log.row_hash IS 'sha256(row_hash of the previous row, or the chain''s genesis hash for seq 1 || content_digest).';
 
 
 --
@@ -1536,7 +1572,7 @@ CREATE TABLE lending_private.idempotency_key (
 -- Name: TABLE idempotency_key; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON TABLE lending_private.idempotency_key IS 'Claimed idempotency keys with the response of the write they guard; expired keys are removed when reused.';
+COMMENT ON TABLE lending_private.idempotency_key IS 'Used idempotency keys with the response of the write they guard; an expired key is removed when used again.';
 
 
 --

@@ -67,7 +67,7 @@ comment on function lending_private.fail(text, text, jsonb) is
 create function lending_private.field_error(field text, message text)
 returns jsonb
 language sql
-immutable
+stable
 set search_path = ''
 as $$
   select case when message is not null then jsonb_build_object('field', field, 'message', message) end
@@ -82,6 +82,9 @@ as $$
 declare
   v_errors jsonb;
 begin
+  if num_nonnulls(variadic field_errors) = 0 then
+    return;  -- the common case, without running a query
+  end if;
   select jsonb_agg(e) into v_errors from unnest(field_errors) as e where e is not null;
   if v_errors is not null then
     perform lending_private.fail(

@@ -3,7 +3,7 @@ set local role lending_owner;
 
 -- The audit trail. Triggers on every business table append a row here for each insert and update, so no write
 -- path can skip it, direct SQL included. The rows of one subject (an application and everything that hangs off
--- it, or a party) form a hash chain: each row stores sha256(previous row's hash || digest of its own content).
+-- it, or a party) form a hash chain: each row's hash is sha256(previous row's hash || digest of its own content).
 -- The chain covers the digest rather than the content itself, so that personal data in old_values/new_values can
 -- later be redacted by an audited function while the chain still verifies.
 create table lending_private.audit_log (
@@ -18,9 +18,8 @@ create table lending_private.audit_log (
   actor text not null,
   request_id text,
   recorded_at timestamptz not null,
-  content_digest bytea not null constraint audit_log_digest_is_sha256 check (octet_length(content_digest) = 32),
-  prev_hash bytea not null constraint audit_log_prev_hash_is_sha256 check (octet_length(prev_hash) = 32),
-  row_hash bytea not null constraint audit_log_row_hash_is_sha256 check (octet_length(row_hash) = 32),
+  content_digest bytea not null,
+  row_hash bytea not null,
   primary key (subject, subject_id, seq),
   constraint audit_log_old_values_only_on_update check ((action = 'update') = (old_values is not null))
 );
@@ -35,8 +34,8 @@ comment on column lending_private.audit_log.new_values is 'For inserts the whole
 comment on column lending_private.audit_log.actor is 'Who made the change: the actor the call named, else sql:<session user>.';
 comment on column lending_private.audit_log.request_id is 'The request id the call carried (X-Request-Id over HTTP).';
 comment on column lending_private.audit_log.content_digest is 'sha256 of lending_private.audit_content() of this row.';
-comment on column lending_private.audit_log.prev_hash is 'row_hash of the previous row, or the chain''s genesis hash for seq 1.';
-comment on column lending_private.audit_log.row_hash is 'sha256(prev_hash || content_digest).';
+comment on column lending_private.audit_log.row_hash is
+  'sha256(row_hash of the previous row, or the chain''s genesis hash for seq 1 || content_digest).';
 
 -- The head of each chain: its last position and hash. Appending locks this row, so concurrent writers of one
 -- subject queue here while writers of different subjects never meet (no global hot row). It also lets
@@ -59,7 +58,7 @@ as $$
   select sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'))
 $$;
 comment on function lending_private.audit_genesis(text, bigint) is
-  'The prev_hash of a chain''s first row. It names the chain, so that rows moved from another chain do not verify.';
+  'What a chain''s first row links to. It names the chain, so that rows moved from another chain do not verify.';
 
 -- A canonical serialisation: jsonb's text form has a fixed key order and spacing, and the one timestamp is written
 -- in UTC with a fixed pattern, so the result depends neither on the session's TimeZone nor on its DateStyle.
@@ -78,6 +77,21 @@ as $$
 $$;
 comment on function lending_private.audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
   'Canonical text of an audit row''s content, independent of TimeZone and DateStyle; its sha256 is the content digest.';
+
+create function lending_private.audit_digest(
+  subject text, subject_id bigint, seq integer, table_name text, row_id text, action text,
+  old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamptz)
+returns bytea
+language sql
+stable
+set search_path = ''
+as $$
+  select sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
+                                                         old_values, new_values, actor, request_id, recorded_at),
+                           'UTF8'))
+$$;
+comment on function lending_private.audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
+  'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
 
 -- Who is acting and for which request reach the triggers through transaction-local settings, set inside the
 -- calling function (lending_private.begin_call), never through a separate round trip or a session setting.
@@ -100,52 +114,56 @@ as $$
 $$;
 
 create function lending_private.append_audit(
-  subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb)
+  subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text,
+  old_values jsonb, new_values jsonb)
 returns void
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_seq integer;
-  v_prev bytea;
   v_actor text := lending_private.current_actor();
   v_request_id text := lending_private.current_request_id();
   v_recorded_at timestamptz := now();
-  v_digest bytea;
+  v_seq integer;
   v_hash bytea;
 begin
-  select h.last_seq, h.last_hash into v_seq, v_prev
-    from lending_private.audit_chain_head as h
-   where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
-     for update;
-  if not found then
-    -- The first row of a chain is the insert of its subject, which no other transaction can see yet; should two
-    -- ever race, the primary key of audit_log stops the second.
-    v_seq := 0;
-    v_prev := lending_private.audit_genesis(subject, subject_id);
+  if starts_chain then
+    -- The insert of the subject itself: no other transaction can see the subject yet, so nothing to wait for.
+    v_seq := 1;
+    v_hash := sha256(lending_private.audit_genesis(subject, subject_id) || lending_private.audit_digest(
+      subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
+      v_recorded_at));
+    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
+    values (subject, subject_id, v_seq, v_hash);
+  else
+    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
+    -- here, writers of different subjects never meet.
+    update lending_private.audit_chain_head as h
+       set last_seq = h.last_seq + 1,
+           last_hash = sha256(h.last_hash || lending_private.audit_digest(
+             h.subject, h.subject_id, h.last_seq + 1, table_name, row_id, action, old_values, new_values, v_actor,
+             v_request_id, v_recorded_at))
+     where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
+    returning h.last_seq, h.last_hash into v_seq, v_hash;
+    if v_seq is null then
+      raise exception 'audit chain % % has no head', subject, subject_id;
+    end if;
   end if;
-  v_seq := v_seq + 1;
-  v_digest := sha256(convert_to(lending_private.audit_content(
-    subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-    v_recorded_at), 'UTF8'));
-  v_hash := sha256(v_prev || v_digest);
 
   insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
-                                         actor, request_id, recorded_at, content_digest, prev_hash, row_hash)
-  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values,
-          v_actor, v_request_id, v_recorded_at, v_digest, v_prev, v_hash);
-
-  insert into lending_private.audit_chain_head as h (subject, subject_id, last_seq, last_hash)
-  values (subject, subject_id, v_seq, v_hash)
-  on conflict on constraint audit_chain_head_pkey
-  do update set last_seq = excluded.last_seq, last_hash = excluded.last_hash;
+                                         actor, request_id, recorded_at, content_digest, row_hash)
+  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
+          v_recorded_at, lending_private.audit_digest(subject, subject_id, v_seq, table_name, row_id, action,
+                                                      old_values, new_values, v_actor, v_request_id, v_recorded_at),
+          v_hash);
 end;
 $$;
-comment on function lending_private.append_audit(text, bigint, text, text, text, jsonb, jsonb) is
-  'Appends one row to the subject''s audit chain, locking the chain head.';
+comment on function lending_private.append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb) is
+  'Appends one row to the subject''s audit chain, locking the chain head; starts_chain for the subject''s own insert.';
 
 -- The trigger behind every business table: after insert or update, record the row (or the fields that changed).
--- Arguments: the chain's subject, the column holding the subject id, and the column holding the row's id.
+-- Arguments: the chain's subject, the column holding the subject id, and the column holding the row's id (the
+-- same column on the subject's own table, whose insert starts the chain).
 -- SECURITY DEFINER so that whoever may write a business table also writes its audit, and TimeZone UTC so that
 -- timestamps inside old_values/new_values read the same whoever wrote them.
 create function lending_private.record_audit()
@@ -174,8 +192,8 @@ begin
     v_new_changed := v_new;
   end if;
   perform lending_private.append_audit(
-    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_table_name, v_new ->> tg_argv[2], lower(tg_op),
-    v_old_changed, v_new_changed);
+    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_op = 'INSERT' and tg_argv[1] = tg_argv[2], tg_table_name,
+    v_new ->> tg_argv[2], lower(tg_op), v_old_changed, v_new_changed);
   return null;
 end;
 $$;
@@ -226,12 +244,11 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when r.prev_hash <> v_prev then 'the row does not link to the row before it'
-      when sha256(convert_to(lending_private.audit_content(
-             r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action, r.old_values, r.new_values,
-             r.actor, r.request_id, r.recorded_at), 'UTF8')) <> r.content_digest
+      when lending_private.audit_digest(r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action,
+                                        r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
+           <> r.content_digest
         then 'the row''s content does not match its digest'
-      when sha256(r.prev_hash || r.content_digest) <> r.row_hash then 'the row''s hash does not match'
+      when sha256(v_prev || r.content_digest) <> r.row_hash then 'the row does not link to the row before it'
     end;
     if v_problem is not null then
       return jsonb_build_object('verified', false, 'rows_checked', v_expected_seq - 1,
@@ -262,9 +279,10 @@ drop function lending_private.verify_audit_chain(text, bigint);
 drop table lending_private.audit_log;
 drop function lending_private.refuse_change();
 drop function lending_private.record_audit();
-drop function lending_private.append_audit(text, bigint, text, text, text, jsonb, jsonb);
+drop function lending_private.append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb);
 drop function lending_private.current_request_id();
 drop function lending_private.current_actor();
+drop function lending_private.audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz);
 drop function lending_private.audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz);
 drop function lending_private.audit_genesis(text, bigint);
 drop table lending_private.audit_chain_head;

@@ -12,7 +12,7 @@ as $$
   select case
     when value is null then case when required then 'is required' end
     when btrim(value) = '' then 'must not be blank'
-    when char_length(value) > max_length then format('must be at most %s characters', max_length)
+    when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
   end
 $$;
 comment on function lending_private.text_error(text, integer, boolean) is

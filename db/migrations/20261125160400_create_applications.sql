@@ -37,7 +37,7 @@ as $$
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
     when amount <> round(amount, least(2, coalesce(minor_units, 2)))
-      then format('must have at most %s decimal places', least(2, coalesce(minor_units, 2)))
+      then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
   end
 $$;
 comment on function lending_private.amount_error(numeric, smallint) is

@@ -1,8 +1,8 @@
 -- migrate:up
 set local role lending_owner;
 
--- Idempotency keys of writing calls. The key is claimed, and the response stored, in the same transaction as the
--- write: a key exists exactly when its write committed. A retry with the same key and the same request gets the
+-- Idempotency keys of writing calls. The key and the response are stored in the same transaction as the write:
+-- a key exists exactly when its write committed. A retry with the same key and the same request gets the
 -- stored response back and writes nothing; the same key with another request is refused. Keys are per actor, so
 -- two callers cannot collide, and expire after 24 hours.
 create table lending_private.idempotency_key (
@@ -17,14 +17,25 @@ create table lending_private.idempotency_key (
   primary key (actor, idempotency_key)
 );
 comment on table lending_private.idempotency_key is
-  'Claimed idempotency keys with the response of the write they guard; expired keys are removed when reused.';
+  'Used idempotency keys with the response of the write they guard; an expired key is removed when used again.';
 comment on column lending_private.idempotency_key.operation is 'The lending function the key was used with.';
 comment on column lending_private.idempotency_key.request_hash is 'sha256 of the call''s arguments.';
 comment on column lending_private.idempotency_key.response is 'The envelope {status, body} the write returned.';
 
--- Returns null when the caller holds the key now and should go on with the write, or the stored response of the
--- earlier call with this key. A concurrent call with the same key waits on the unique index until the first one
--- commits (then it gets the replay) or rolls back (then it proceeds itself): one write, whatever the timing.
+create function lending_private.request_hash(operation text, request jsonb)
+returns bytea
+language sql
+stable
+set search_path = ''
+as $$
+  select sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'))
+$$;
+comment on function lending_private.request_hash(text, jsonb) is 'What identifies a request under an idempotency key.';
+
+-- Returns null when the caller should go on with the write, or the stored response of the earlier call with this
+-- key. Calls with the same key (and actor) queue on a transaction-level advisory lock: the second waits until the
+-- first commits (then it gets the replay) or rolls back (then it writes itself). One write, whatever the timing,
+-- and no row is written before the write itself succeeds.
 create function lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb)
 returns jsonb
 language plpgsql
@@ -32,7 +43,6 @@ set search_path = ''
 as $$
 declare
   v_actor text := lending_private.current_actor();
-  v_hash bytea := sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
   v_stored lending_private.idempotency_key;
 begin
   if idempotency_key is null then
@@ -41,20 +51,18 @@ begin
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('idempotency_key', lending_private.text_error(idempotency_key, 255, true))]);
 
-  delete from lending_private.idempotency_key as k
-   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key and k.expires_at <= now();
-
-  -- Claim with a placeholder response; idempotency_complete() replaces it before the transaction commits.
-  insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
-  values (v_actor, idempotency_key, operation, v_hash, '{}')
-  on conflict do nothing;
-  if found then
+  perform pg_advisory_xact_lock(hashtext('lending_private.idempotency_key'), hashtext(v_actor || ' ' || idempotency_key));
+  select * into v_stored from lending_private.idempotency_key as k
+   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
+  if not found then
     return null;
   end if;
-
-  select * into strict v_stored from lending_private.idempotency_key as k
-   where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
-  if v_stored.request_hash <> v_hash then
+  if v_stored.expires_at <= now() then
+    delete from lending_private.idempotency_key as k
+     where k.actor = v_actor and k.idempotency_key = idempotency_claim.idempotency_key;
+    return null;
+  end if;
+  if v_stored.operation <> operation or v_stored.request_hash <> lending_private.request_hash(operation, request) then
     perform lending_private.fail(
       'idempotency_key_reused',
       format('Idempotency key %L was already used for a different %s request', idempotency_key, v_stored.operation),
@@ -66,30 +74,33 @@ begin
 end;
 $$;
 comment on function lending_private.idempotency_claim(text, text, jsonb) is
-  'Claims an idempotency key for this actor, or returns the stored response of its earlier use.';
+  'Takes the idempotency key''s lock for this actor and returns the stored response of its earlier use, if any.';
 
-create function lending_private.idempotency_complete(idempotency_key text, response jsonb)
+-- Stores the response under the key, in the transaction of the write it answers, and returns it.
+create function lending_private.idempotency_complete(idempotency_key text, operation text, request jsonb,
+                                                     response jsonb)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 begin
   if idempotency_key is not null then
-    update lending_private.idempotency_key as k
-       set response = idempotency_complete.response
-     where k.actor = lending_private.current_actor() and k.idempotency_key = idempotency_complete.idempotency_key;
+    insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
+    values (lending_private.current_actor(), idempotency_key, operation,
+            lending_private.request_hash(operation, request), response);
   end if;
   return response || jsonb_build_object('replayed', false);
 end;
 $$;
-comment on function lending_private.idempotency_complete(text, jsonb) is
+comment on function lending_private.idempotency_complete(text, text, jsonb, jsonb) is
   'Stores the response of a write under its idempotency key (if any) and returns it, marked as not replayed.';
 
 reset role;
 
 -- migrate:down
 set local role lending_owner;
-drop function lending_private.idempotency_complete(text, jsonb);
+drop function lending_private.idempotency_complete(text, text, jsonb, jsonb);
 drop function lending_private.idempotency_claim(text, text, jsonb);
+drop function lending_private.request_hash(text, jsonb);
 drop table lending_private.idempotency_key;
 reset role;

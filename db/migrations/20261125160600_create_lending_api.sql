@@ -138,6 +138,7 @@ security definer
 set search_path = ''
 as $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_applicant_id bigint := apply.applicant_id;
   v_minor_units smallint;
@@ -145,11 +146,12 @@ declare
   v_application_id bigint;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'apply', jsonb_build_object(
+  v_request := jsonb_build_object(
     'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
     'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
     'applicant_external_ref', applicant_external_ref, 'currency', currency, 'term_months', term_months,
-    'purpose', purpose, 'external_ref', external_ref));
+    'purpose', purpose, 'external_ref', external_ref);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'apply', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -178,7 +180,7 @@ begin
   if v_applicant_id is null then
     select p.party_id into v_existing_party from lending_private.party as p
      where p.external_ref = apply.applicant_external_ref;
-    if found then
+    if v_existing_party is not null then
       perform lending_private.fail(
         'applicant_exists',
         format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
@@ -194,7 +196,7 @@ begin
   values (v_applicant_id, amount, currency, term_months, purpose, external_ref)
   returning application_id into v_application_id;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'apply', v_request, jsonb_build_object(
     'status', 201, 'body', lending_private.application_json(v_application_id)));
 end;
 $$;
@@ -224,14 +226,16 @@ security definer
 set search_path = ''
 as $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
   v_decision lending_private.decision;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'decide', jsonb_build_object(
+  v_request := jsonb_build_object(
     'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
-    'expected_version', expected_version));
+    'expected_version', expected_version);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'decide', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -256,7 +260,7 @@ begin
    where a.application_id = decide.application_id
   returning * into v_application;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'decide', v_request, jsonb_build_object(
     'status', 201,
     'body', lending_private.decision_json(v_decision)
             || jsonb_build_object('status', v_application.status, 'version', v_application.version)));
@@ -285,12 +289,14 @@ security definer
 set search_path = ''
 as $$
 declare
+  v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
 begin
   perform lending_private.begin_call(actor, request_id);
-  v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', jsonb_build_object(
-    'application_id', application_id, 'reason', reason, 'expected_version', expected_version));
+  v_request := jsonb_build_object(
+    'application_id', application_id, 'reason', reason, 'expected_version', expected_version);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', v_request);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -303,7 +309,7 @@ begin
   update lending_private.application as a set status = 'withdrawn', withdrawal_reason = reason
    where a.application_id = withdraw.application_id;
 
-  return lending_private.idempotency_complete(idempotency_key, jsonb_build_object(
+  return lending_private.idempotency_complete(idempotency_key, 'withdraw', v_request, jsonb_build_object(
     'status', 200, 'body', lending_private.application_json(application_id)));
 end;
 $$;
