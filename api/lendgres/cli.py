@@ -72,6 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     external = _external_url()
+    database = None
     if external is None:
         database = embedded.EmbeddedDatabase(_data_dir(args))
         print(f"lendgres: embedded PostgreSQL data in {database.data_dir}", flush=True)
@@ -90,17 +91,21 @@ def _serve(args: argparse.Namespace) -> int:
             )
     os.environ["LENDGRES_API_DATABASE_URL"] = api_url
     print(f"lendgres: serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-    uvicorn.run(
-        "lendgres.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level="info",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "lendgres.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="uvloop",
+            http="httptools",
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if database is not None:
+            database.stop()  # the embedded server lives as long as the API it serves
     return 0
 
 

