@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import asyncpg
 
+from .errors import Problem
 from .settings import Settings
+
+_ARGUMENT = re.compile(r"query argument \$(\d+)")
 
 
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
@@ -42,5 +46,23 @@ async def call(pool: asyncpg.Pool, function: str, **arguments: Any) -> str:
     given = {name: value for name, value in arguments.items() if value is not None}
     statement = _call_statement(function, tuple(given))
     async with pool.acquire() as connection:
-        result: str = await connection.fetchval(statement, *given.values())
+        try:
+            result: str = await connection.fetchval(statement, *given.values())
+        except asyncpg.InterfaceError as exc:
+            if not isinstance(exc, ValueError):
+                raise
+            raise _unencodable(exc, list(given)) from exc
     return result
+
+
+def _unencodable(exc: Exception, names: list[str]) -> Problem:
+    """The driver could not encode an argument for PostgreSQL: the caller's value, so a 422 naming it."""
+    match = _ARGUMENT.search(str(exc))
+    field = names[int(match.group(1)) - 1] if match else ""
+    return Problem(
+        422,
+        "validation_failed",
+        "Validation failed",
+        f"{field or 'an argument'} cannot be stored",
+        {"errors": [{"field": field, "message": "cannot be stored in the database"}]},
+    )

@@ -83,18 +83,20 @@ def from_postgres(exc: asyncpg.PostgresError) -> Problem | None:
     sqlstate = exc.sqlstate or ""
     message = getattr(exc, "message", None) or str(exc)
     if sqlstate.startswith("LN"):
-        facts = json.loads(getattr(exc, "detail", None) or "{}")
-        code = facts.pop("code", "error")
-        title = facts.pop("title", code)
-        return Problem(int(sqlstate[2:]), code, title, message, facts)
+        raised: dict[str, Any] = json.loads(getattr(exc, "detail", None) or "{}")
+        code = raised.pop("code", "error")
+        title = raised.pop("title", code)
+        return Problem(int(sqlstate[2:]), code, title, message, raised)
     standard = _STANDARD_SQLSTATES.get(sqlstate)
     if standard is None:
         return None
     status, code, title = standard
-    facts = {"sqlstate": sqlstate}
+    facts: dict[str, Any] = {"sqlstate": sqlstate}
     constraint = getattr(exc, "constraint_name", None)
     if constraint:
         facts["constraint"] = constraint
+    if code == "validation_failed":
+        facts["errors"] = [{"field": getattr(exc, "column_name", None) or "", "message": message}]
     return Problem(status, code, title, message, facts, {"Retry-After": "1"} if status == 503 else {})
 
 
@@ -108,9 +110,6 @@ def from_exception(request: Request, exc: Exception) -> Problem:
         problem = from_http_exception(exc)
     elif isinstance(exc, asyncpg.PostgresError):
         problem = from_postgres(exc)
-    elif isinstance(exc, asyncpg.DataError):
-        # asyncpg could not encode an argument (a number too large for its column type, say).
-        problem = Problem(422, "validation_failed", "Validation failed", f"An argument cannot be stored: {exc}")
     elif isinstance(exc, _UNAVAILABLE):
         problem = Problem(
             503,

@@ -9,11 +9,34 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 # Identifiers are bigint in the database; anything larger could not name a row.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 SmallInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _storable_text(value: str) -> str:
+    """PostgreSQL text holds UTF-8 without NUL bytes; a lone surrogate or a NUL could never be stored."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+def _storable_number(value: Decimal) -> Decimal:
+    """Numbers whose exponent PostgreSQL's numeric cannot represent are refused here, before the driver would
+    misencode them; every real rule about amounts is the database's."""
+    if value != 0 and not -1000 < value.adjusted() < 1000:
+        raise ValueError("is too large or too small to be a number")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable_text)]
+Number = Annotated[Decimal, AfterValidator(_storable_number)]
 
 
 class Strict(BaseModel):
@@ -43,19 +66,19 @@ class ApplyRequest(Strict):
         },
     )
 
-    amount: Decimal = Field(
+    amount: Number = Field(
         description="Principal requested: a JSON number or a decimal string, > 0, at most 10000000.00, at most "
         "2 decimal places. Parsed exactly; 15000.000000000000001 is refused, not rounded."
     )
-    applicant_name: str | None = Field(None, description="Full name of a new applicant, 1-255 characters.")
+    applicant_name: Text | None = Field(None, description="Full name of a new applicant, 1-255 characters.")
     applicant_id: Id | None = Field(None, description="An existing applicant, instead of the applicant fields.")
-    applicant_email: str | None = Field(None, description="Email address of a new applicant.")
-    applicant_phone: str | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
-    applicant_external_ref: str | None = Field(None, description="The applicant's id in your systems (unique).")
-    currency: str | None = Field(None, description="ISO 4217 code; USD when omitted.")
+    applicant_email: Text | None = Field(None, description="Email address of a new applicant.")
+    applicant_phone: Text | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
+    applicant_external_ref: Text | None = Field(None, description="The applicant's id in your systems (unique).")
+    currency: Text | None = Field(None, description="ISO 4217 code; USD when omitted.")
     term_months: SmallInt | None = Field(None, description="Loan term in months, 1-480.")
-    purpose: str | None = Field(None, description="What the loan is for, at most 500 characters.")
-    external_ref: str | None = Field(None, description="The application's id in your systems, at most 100 characters.")
+    purpose: Text | None = Field(None, description="What the loan is for, at most 500 characters.")
+    external_ref: Text | None = Field(None, description="The application's id in your systems, at most 100 characters.")
 
 
 class DecisionRequest(Strict):
@@ -71,9 +94,9 @@ class DecisionRequest(Strict):
         },
     )
 
-    outcome: str = Field(description="approved, rejected or manual_review.")
-    reason: str = Field(description="Why, in 1-2000 characters; kept for audit.")
-    reason_codes: list[str] | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
+    outcome: Text = Field(description="approved, rejected or manual_review.")
+    reason: Text = Field(description="Why, in 1-2000 characters; kept for audit.")
+    reason_codes: list[Text] | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
     expected_version: SmallInt | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )
@@ -84,7 +107,7 @@ class WithdrawRequest(Strict):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Found a better rate."}]})
 
-    reason: str | None = Field(None, description="Why, at most 2000 characters.")
+    reason: Text | None = Field(None, description="Why, at most 2000 characters.")
     expected_version: SmallInt | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )

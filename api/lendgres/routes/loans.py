@@ -20,6 +20,7 @@ from ..models import (
     DecisionRequest,
     DecisionResult,
     ProblemDetails,
+    Text,
     WithdrawRequest,
 )
 
@@ -27,14 +28,14 @@ router = APIRouter(route_class=LendgresRoute, tags=["loans"])
 
 ApplicationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The application's id.")]
 IdempotencyKey = Annotated[
-    str | None,
+    Text | None,
     Header(
         alias="Idempotency-Key",
         description="Retry-safe key: a repeat with the same body replays the first "
         "response and writes nothing; reusing it for another body is refused. Kept 24 hours.",
     ),
 ]
-Actor = Annotated[str, Header(alias="X-Actor", description="Who is calling (an agent's or person's name).")]
+Actor = Annotated[Text, Header(alias="X-Actor", description="Who is calling (an agent's or person's name).")]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
@@ -147,7 +148,7 @@ async def decide_application(
     application_id: ApplicationId,
     decision: Annotated[DecisionRequest | None, Body()] = None,
     approved: Annotated[bool | None, Query(description="Legacy form: true approves, false rejects.")] = None,
-    reason: Annotated[str | None, Query(description="Legacy form: the reason.")] = None,
+    reason: Annotated[Text | None, Query(description="Legacy form: the reason.")] = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
     actor: Actor = "anonymous",
@@ -226,9 +227,11 @@ async def withdraw_application(
 )
 async def list_applications(
     request: Request,
-    status: Annotated[str | None, Query(description="pending, manual_review, approved, rejected or withdrawn.")] = None,
+    status: Annotated[
+        Text | None, Query(description="pending, manual_review, approved, rejected or withdrawn.")
+    ] = None,
     limit: Annotated[int, Query(ge=-(2**31), le=2**31 - 1, description="Page size, 1-100.")] = 50,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    after: Annotated[Text | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Response:
     result = await db.call(_pool(request), "lending.list_applications", status=status, limit=limit, after=after)
     return json_text(result)
