@@ -404,17 +404,19 @@ Errors: validation_failed, not_found, version_conflict, invalid_transition, idem
 --
 
 CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallint DEFAULT 2) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select case
+begin
+  return case
     when amount is null then 'is required'
     when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
     when amount <> round(amount, least(2, coalesce(minor_units, 2)))
       then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
-  end
+  end;
+end;
 $$;
 
 
@@ -485,10 +487,11 @@ COMMENT ON FUNCTION lending_private.append_audit(subject text, subject_id bigint
 --
 
 CREATE FUNCTION lending_private.application_json(application_id bigint, with_decisions boolean DEFAULT true) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
+begin
+  return (select jsonb_build_object(
       'application_id', a.application_id,
       'status', a.status,
       'next_statuses', to_jsonb(lending_private.next_statuses(a.status)),
@@ -513,7 +516,8 @@ CREATE FUNCTION lending_private.application_json(application_id bigint, with_dec
        else '{}' end
   from lending_private.application as a
   join lending_private.party as p on p.party_id = a.applicant_id
-  where a.application_id = application_json.application_id
+  where a.application_id = application_json.application_id);
+end;
 $$;
 
 
@@ -529,13 +533,15 @@ COMMENT ON FUNCTION lending_private.application_json(application_id bigint, with
 --
 
 CREATE FUNCTION lending_private.audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'subject', subject, 'subject_id', subject_id, 'seq', seq, 'table', table_name, 'row_id', row_id,
     'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
-    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
+    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+end;
 $$;
 
 
@@ -551,12 +557,14 @@ COMMENT ON FUNCTION lending_private.audit_content(subject text, subject_id bigin
 --
 
 CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
+begin
+  return sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
                                                          old_values, new_values, actor, request_id, recorded_at),
-                           'UTF8'))
+                           'UTF8'));
+end;
 $$;
 
 
@@ -572,10 +580,12 @@ COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint
 --
 
 CREATE FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) RETURNS bytea
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'))
+begin
+  return sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'));
+end;
 $$;
 
 
@@ -671,14 +681,16 @@ COMMENT ON FUNCTION lending_private.check_transition(application_id bigint, from
 --
 
 CREATE FUNCTION lending_private.currency_error(code text) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case
+begin
+  return case
     when code is null then 'is required'
     when not exists (select from lending_private.currency as c where c.code = currency_error.code)
       then 'must be an ISO 4217 currency code in upper case, such as USD or EUR'
-  end
+  end;
+end;
 $$;
 
 
@@ -694,10 +706,12 @@ COMMENT ON FUNCTION lending_private.currency_error(code text) IS 'What is wrong 
 --
 
 CREATE FUNCTION lending_private.current_actor() RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user)
+begin
+  return coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user);
+end;
 $$;
 
 
@@ -706,10 +720,12 @@ $$;
 --
 
 CREATE FUNCTION lending_private.current_request_id() RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select nullif(current_setting('lending.request_id', true), '')
+begin
+  return nullif(current_setting('lending.request_id', true), '');
+end;
 $$;
 
 
@@ -718,15 +734,17 @@ $$;
 --
 
 CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $_$
-  select case
+begin
+  return case
     when reason_codes is null then null
     when cardinality(reason_codes) > 20 then 'must hold at most 20 codes'
     when exists (select from unnest(reason_codes) as c where c is null or c !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
       then 'each code must be 1 to 64 letters, digits, or _ . : - (for example DTI_TOO_HIGH)'
-  end
+  end;
+end;
 $_$;
 
 
@@ -742,14 +760,16 @@ COMMENT ON FUNCTION lending_private.reason_codes_error(reason_codes text[]) IS '
 --
 
 CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select case
+begin
+  return case
     when value is null then case when required then 'is required' end
     when btrim(value) = '' then 'must not be blank'
     when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
-  end
+  end;
+end;
 $$;
 
 
@@ -802,10 +822,11 @@ COMMENT ON COLUMN lending_private.decision.decided_by IS 'The actor who decided.
 --
 
 CREATE FUNCTION lending_private.decision_json(d lending_private.decision) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'decision_id', d.decision_id,
     'application_id', d.application_id,
     'outcome', d.outcome,
@@ -814,7 +835,8 @@ CREATE FUNCTION lending_private.decision_json(d lending_private.decision) RETURN
     'reason_codes', to_jsonb(d.reason_codes),
     'decided_by', d.decided_by,
     'request_id', d.request_id,
-    'decided_at', lending_private.json_time(d.decided_at))
+    'decided_at', lending_private.json_time(d.decided_at));
+end;
 $$;
 
 
@@ -830,14 +852,16 @@ COMMENT ON FUNCTION lending_private.decision_json(d lending_private.decision) IS
 --
 
 CREATE FUNCTION lending_private.email_error(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $_$
-  select case
+begin
+  return case
     when value is null then null
     when char_length(value) > 254 then 'must be at most 254 characters'
     when value !~ '^[^@\s]+@[^@\s]+\.[^@\s.]+$' then 'must be an email address such as jane@example.com'
-  end
+  end;
+end;
 $_$;
 
 
@@ -916,11 +940,13 @@ COMMENT ON FUNCTION lending_private.fail(code text, message text, details jsonb)
 --
 
 CREATE FUNCTION lending_private.fail_application_not_found(application_id bigint) RETURNS void
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select lending_private.fail('not_found', format('Application %s does not exist', application_id),
-                              jsonb_build_object('resource', 'application', 'application_id', application_id))
+begin
+  perform lending_private.fail('not_found', format('Application %s does not exist', application_id),
+                              jsonb_build_object('resource', 'application', 'application_id', application_id));
+end;
 $$;
 
 
@@ -962,10 +988,12 @@ COMMENT ON FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) IS 'Ra
 --
 
 CREATE FUNCTION lending_private.field_error(field text, message text) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case when message is not null then jsonb_build_object('field', field, 'message', message) end
+begin
+  return case when message is not null then jsonb_build_object('field', field, 'message', message) end;
+end;
 $$;
 
 
@@ -1049,10 +1077,12 @@ COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, o
 --
 
 CREATE FUNCTION lending_private.json_time(at timestamp with time zone) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+begin
+  return to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+end;
 $$;
 
 
@@ -1061,10 +1091,12 @@ $$;
 --
 
 CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end
+begin
+  return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
+end;
 $$;
 
 
@@ -1163,12 +1195,14 @@ COMMENT ON FUNCTION lending_private.lock_application(application_id bigint, expe
 --
 
 CREATE FUNCTION lending_private.next_statuses(status text) RETURNS text[]
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce(array_agg(t.to_status order by t.to_status), '{}')
+begin
+  return (select coalesce(array_agg(t.to_status order by t.to_status), '{}')
     from lending_private.status_transition as t
-   where t.from_status = next_statuses.status
+   where t.from_status = next_statuses.status);
+end;
 $$;
 
 
@@ -1184,15 +1218,17 @@ COMMENT ON FUNCTION lending_private.next_statuses(status text) IS 'The statuses 
 --
 
 CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $_$
-  select case
+begin
+  return case
     when value is null then null
     when value !~ '^\+?[0-9][0-9 ().-]{3,30}[0-9]$'
       or char_length(regexp_replace(value, '[^0-9]', '', 'g')) not between 5 and 15
       then 'must be a phone number of 5 to 15 digits, optionally starting with + (for example +1 555 010 0199)'
-  end
+  end;
+end;
 $_$;
 
 
@@ -1275,10 +1311,12 @@ COMMENT ON FUNCTION lending_private.refuse_change() IS 'Trigger: raises append_o
 --
 
 CREATE FUNCTION lending_private.request_hash(operation text, request jsonb) RETURNS bytea
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'))
+begin
+  return sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
+end;
 $$;
 
 

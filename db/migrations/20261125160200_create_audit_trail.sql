@@ -51,11 +51,13 @@ comment on table lending_private.audit_chain_head is 'Last position and hash of 
 
 create function lending_private.audit_genesis(subject text, subject_id bigint)
 returns bytea
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'))
+begin
+  return sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'));
+end;
 $$;
 comment on function lending_private.audit_genesis(text, bigint) is
   'What a chain''s first row links to. It names the chain, so that rows moved from another chain do not verify.';
@@ -66,14 +68,16 @@ create function lending_private.audit_content(
   subject text, subject_id bigint, seq integer, table_name text, row_id text, action text,
   old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamptz)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'subject', subject, 'subject_id', subject_id, 'seq', seq, 'table', table_name, 'row_id', row_id,
     'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
-    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
+    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+end;
 $$;
 comment on function lending_private.audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
   'Canonical text of an audit row''s content, independent of TimeZone and DateStyle; its sha256 is the content digest.';
@@ -82,13 +86,15 @@ create function lending_private.audit_digest(
   subject text, subject_id bigint, seq integer, table_name text, row_id text, action text,
   old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamptz)
 returns bytea
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
+begin
+  return sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
                                                          old_values, new_values, actor, request_id, recorded_at),
-                           'UTF8'))
+                           'UTF8'));
+end;
 $$;
 comment on function lending_private.audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
   'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
@@ -97,20 +103,24 @@ comment on function lending_private.audit_digest(text, bigint, integer, text, te
 -- calling function (lending_private.begin_call), never through a separate round trip or a session setting.
 create function lending_private.current_actor()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user)
+begin
+  return coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user);
+end;
 $$;
 
 create function lending_private.current_request_id()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select nullif(current_setting('lending.request_id', true), '')
+begin
+  return nullif(current_setting('lending.request_id', true), '');
+end;
 $$;
 
 create function lending_private.append_audit(

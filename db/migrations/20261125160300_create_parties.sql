@@ -5,45 +5,51 @@ set local role lending_owner;
 -- so direct SQL is held to the same rules, and the API functions call them to report every bad field at once.
 create function lending_private.text_error(value text, max_length integer, required boolean default false)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when value is null then case when required then 'is required' end
     when btrim(value) = '' then 'must not be blank'
     when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.text_error(text, integer, boolean) is
   'What is wrong with a free-text field (missing, blank, too long), or null.';
 
 create function lending_private.email_error(value text)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when value is null then null
     when char_length(value) > 254 then 'must be at most 254 characters'
     when value !~ '^[^@\s]+@[^@\s]+\.[^@\s.]+$' then 'must be an email address such as jane@example.com'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.email_error(text) is 'What is wrong with an email address, or null.';
 
 create function lending_private.phone_error(value text)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when value is null then null
     when value !~ '^\+?[0-9][0-9 ().-]{3,30}[0-9]$'
       or char_length(regexp_replace(value, '[^0-9]', '', 'g')) not between 5 and 15
       then 'must be a phone number of 5 to 15 digits, optionally starting with + (for example +1 555 010 0199)'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.phone_error(text) is 'What is wrong with a phone number, or null.';
 

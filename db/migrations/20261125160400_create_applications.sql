@@ -27,33 +27,37 @@ from unnest(string_to_array(
 -- more than the currency has), more than zero, at most 10,000,000.00.
 create function lending_private.amount_error(amount numeric, minor_units smallint default 2)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when amount is null then 'is required'
     when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
     when amount <> round(amount, least(2, coalesce(minor_units, 2)))
       then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.amount_error(numeric, smallint) is
   'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
 
 create function lending_private.currency_error(code text)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when code is null then 'is required'
     when not exists (select from lending_private.currency as c where c.code = currency_error.code)
       then 'must be an ISO 4217 currency code in upper case, such as USD or EUR'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.currency_error(text) is 'What is wrong with a currency code, or null.';
 
@@ -89,13 +93,15 @@ insert into lending_private.status_transition (from_status, to_status) values
 
 create function lending_private.next_statuses(status text)
 returns text[]
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(array_agg(t.to_status order by t.to_status), '{}')
+begin
+  return (select coalesce(array_agg(t.to_status order by t.to_status), '{}')
     from lending_private.status_transition as t
-   where t.from_status = next_statuses.status
+   where t.from_status = next_statuses.status);
+end;
 $$;
 comment on function lending_private.next_statuses(text) is 'The statuses an application in `status` may move to.';
 
@@ -121,11 +127,13 @@ comment on function lending_private.check_transition(bigint, text, text) is
 
 create function lending_private.term_months_error(term_months integer)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end
+begin
+  return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
+end;
 $$;
 comment on function lending_private.term_months_error(integer) is 'What is wrong with a loan term, or null.';
 
@@ -190,16 +198,18 @@ create trigger _900_audit after insert or update on lending_private.application
 -- Underwriting decisions: append-only. lending.decide writes one and moves the application's status with it.
 create function lending_private.reason_codes_error(reason_codes text[])
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when reason_codes is null then null
     when cardinality(reason_codes) > 20 then 'must hold at most 20 codes'
     when exists (select from unnest(reason_codes) as c where c is null or c !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
       then 'each code must be 1 to 64 letters, digits, or _ . : - (for example DTI_TOO_HIGH)'
-  end
+  end;
+end;
 $$;
 comment on function lending_private.reason_codes_error(text[]) is 'What is wrong with a list of reason codes, or null.';
 

@@ -24,11 +24,13 @@ comment on column lending_private.idempotency_key.response is 'The envelope {sta
 
 create function lending_private.request_hash(operation text, request jsonb)
 returns bytea
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'))
+begin
+  return sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
+end;
 $$;
 comment on function lending_private.request_hash(text, jsonb) is 'What identifies a request under an idempotency key.';
 

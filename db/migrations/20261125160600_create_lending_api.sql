@@ -23,11 +23,12 @@ comment on function lending_private.begin_call(text, text) is
 
 create function lending_private.decision_json(d lending_private.decision)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'decision_id', d.decision_id,
     'application_id', d.application_id,
     'outcome', d.outcome,
@@ -36,7 +37,8 @@ as $$
     'reason_codes', to_jsonb(d.reason_codes),
     'decided_by', d.decided_by,
     'request_id', d.request_id,
-    'decided_at', lending_private.json_time(d.decided_at))
+    'decided_at', lending_private.json_time(d.decided_at));
+end;
 $$;
 comment on function lending_private.decision_json(lending_private.decision) is
   'A decision as the API shows it; `approved` is true, false, or null for manual_review.';
@@ -44,11 +46,12 @@ comment on function lending_private.decision_json(lending_private.decision) is
 -- An application as the API shows it. Amounts are decimal strings with two places, never JSON numbers.
 create function lending_private.application_json(application_id bigint, with_decisions boolean default true)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  return (select jsonb_build_object(
       'application_id', a.application_id,
       'status', a.status,
       'next_statuses', to_jsonb(lending_private.next_statuses(a.status)),
@@ -73,19 +76,22 @@ as $$
        else '{}' end
   from lending_private.application as a
   join lending_private.party as p on p.party_id = a.applicant_id
-  where a.application_id = application_json.application_id
+  where a.application_id = application_json.application_id);
+end;
 $$;
 comment on function lending_private.application_json(bigint, boolean) is
   'An application with its applicant and, unless with_decisions is false, its latest decision and decision history.';
 
 create function lending_private.fail_application_not_found(application_id bigint)
 returns void
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select lending_private.fail('not_found', format('Application %s does not exist', application_id),
-                              jsonb_build_object('resource', 'application', 'application_id', application_id))
+begin
+  perform lending_private.fail('not_found', format('Application %s does not exist', application_id),
+                              jsonb_build_object('resource', 'application', 'application_id', application_id));
+end;
 $$;
 
 -- Locks the application for a status change and checks the caller's expected version against it.

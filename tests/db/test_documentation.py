@@ -16,7 +16,7 @@ CALLS = re.compile(r"lending_private\.([a-z_]+)\(")
 
 def _bodies(connection: psycopg.Connection, schema: str) -> dict[str, str]:
     rows = connection.execute(
-        """select p.proname, p.prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        """select p.proname, pg_get_functiondef(p.oid) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
             where n.nspname = %s""",
         [schema],
     ).fetchall()
@@ -39,7 +39,7 @@ def test_every_public_function_documents_what_it_returns_and_raises(superuser: p
     helpers = _bodies(superuser, "lending_private")
     catalogue = {code for (code,) in superuser.execute("select code from lending_private.error_code").fetchall()}
     rows = superuser.execute(
-        """select p.proname, p.prosrc, obj_description(p.oid, 'pg_proc')
+        """select p.proname, pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc')
              from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'lending'"""
     ).fetchall()
     assert rows

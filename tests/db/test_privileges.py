@@ -120,11 +120,23 @@ def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psy
     assert functions
     for _name, signature, owner, _definer, config, public_execute in functions:
         assert owner == "lending_owner", signature
-        assert config is not None and 'search_path=""' in config, f"{signature} has search_path {config}"
         assert not public_execute, f"PUBLIC may execute {signature}"
         for role in ("lending_api", "lending_reporting"):
             may = superuser.execute("select has_function_privilege(%s, %s, 'EXECUTE')", [role, signature]).fetchone()[0]
             assert not may, f"{role} may execute {signature}"
+
+
+def test_private_functions_cannot_be_redirected_by_a_callers_search_path(superuser: psycopg.Connection) -> None:
+    """Each private function either pins search_path, or has a SQL-standard body (BEGIN ATOMIC) whose names were
+    resolved once, when it was created."""
+    rows = superuser.execute(
+        """select p.oid::regprocedure::text, p.proconfig, p.prosqlbody is not null
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'lending_private'"""
+    ).fetchall()
+    assert rows
+    for signature, config, standard_body in rows:
+        pinned = config is not None and 'search_path=""' in config
+        assert pinned or standard_body, f"{signature} neither pins search_path nor has a SQL-standard body"
 
 
 def test_the_api_role_calls_functions_but_cannot_touch_tables(client: psycopg.Connection) -> None:
