@@ -1059,6 +1059,11 @@ begin
     insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
     values (lending_private.current_actor(), idempotency_key, operation,
             lending_private.request_hash(operation, request), response);
+    -- Keep the table bounded without a scheduler: each write that stores a key removes a few expired ones (more
+    -- than it adds), skipping any that a concurrent transaction holds, so writers never wait on each other here.
+    delete from lending_private.idempotency_key as k
+     where k.ctid = any (array(select e.ctid from lending_private.idempotency_key as e
+                                where e.expires_at <= now() limit 4 for update skip locked));
   end if;
   return response || jsonb_build_object('replayed', false);
 end;
@@ -1610,7 +1615,7 @@ CREATE TABLE lending_private.idempotency_key (
 -- Name: TABLE idempotency_key; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON TABLE lending_private.idempotency_key IS 'Used idempotency keys with the response of the write they guard; an expired key is removed when used again.';
+COMMENT ON TABLE lending_private.idempotency_key IS 'Used idempotency keys with the response of the write they guard. Expired keys are removed by later writes.';
 
 
 --
@@ -1839,6 +1844,13 @@ CREATE UNIQUE INDEX application_status_one_initial ON lending_private.applicatio
 --
 
 CREATE INDEX decision_application ON lending_private.decision USING btree (application_id, decision_id);
+
+
+--
+-- Name: idempotency_key_expiry; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX idempotency_key_expiry ON lending_private.idempotency_key USING btree (expires_at);
 
 
 --

@@ -16,8 +16,9 @@ create table lending_private.idempotency_key (
   expires_at timestamptz not null default now() + interval '24 hours',
   primary key (actor, idempotency_key)
 );
+create index idempotency_key_expiry on lending_private.idempotency_key (expires_at);
 comment on table lending_private.idempotency_key is
-  'Used idempotency keys with the response of the write they guard; an expired key is removed when used again.';
+  'Used idempotency keys with the response of the write they guard. Expired keys are removed by later writes.';
 comment on column lending_private.idempotency_key.operation is 'The lending function the key was used with.';
 comment on column lending_private.idempotency_key.request_hash is 'sha256 of the call''s arguments.';
 comment on column lending_private.idempotency_key.response is 'The envelope {status, body} the write returned.';
@@ -90,6 +91,11 @@ begin
     insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)
     values (lending_private.current_actor(), idempotency_key, operation,
             lending_private.request_hash(operation, request), response);
+    -- Keep the table bounded without a scheduler: each write that stores a key removes a few expired ones (more
+    -- than it adds), skipping any that a concurrent transaction holds, so writers never wait on each other here.
+    delete from lending_private.idempotency_key as k
+     where k.ctid = any (array(select e.ctid from lending_private.idempotency_key as e
+                                where e.expires_at <= now() limit 4 for update skip locked));
   end if;
   return response || jsonb_build_object('replayed', false);
 end;

@@ -228,3 +228,17 @@ def test_schema_version_names_the_newest_migration(client: psycopg.Connection) -
     from lendgres import migrations
 
     assert call(client, "lending.schema_version") == {"version": migrations.latest_version()}
+
+
+def test_writes_with_keys_remove_expired_keys(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
+    superuser.execute(
+        """insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response,
+                                                        created_at, expires_at)
+           select 'someone', 'old-' || n, 'apply', '\\x00', '{}', now() - interval '2 days', now() - interval '1 day'
+             from generate_series(1, 10) n"""
+    )
+    for n in range(3):
+        call(client, "lending.apply", applicant_name="Jane Doe", amount=1, idempotency_key=f"new-{n}")
+    expired = superuser.execute("select count(*) from lending_private.idempotency_key where expires_at <= now()")
+    assert expired.fetchone() == (0,)
+    assert superuser.execute("select count(*) from lending_private.idempotency_key").fetchone() == (3,)

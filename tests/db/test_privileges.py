@@ -118,7 +118,7 @@ def test_every_public_function_is_in_the_matrix_and_defined_safely(superuser: ps
 def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psycopg.Connection) -> None:
     functions = _functions(superuser, "lending_private")
     assert functions
-    for _name, signature, owner, _definer, config, public_execute in functions:
+    for _name, signature, owner, _definer, _config, public_execute in functions:
         assert owner == "lending_owner", signature
         assert not public_execute, f"PUBLIC may execute {signature}"
         for role in ("lending_api", "lending_reporting"):
