@@ -428,61 +428,6 @@ COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units sma
 
 
 --
--- Name: append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-declare
-  v_actor text := lending_private.current_actor();
-  v_request_id text := lending_private.current_request_id();
-  v_recorded_at timestamptz := now();
-  v_seq integer;
-  v_hash bytea;
-begin
-  if starts_chain then
-    -- The insert of the subject itself: no other transaction can see the subject yet, so nothing to wait for.
-    v_seq := 1;
-    v_hash := sha256(lending_private.audit_genesis(subject, subject_id) || lending_private.audit_digest(
-      subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-      v_recorded_at));
-    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
-    values (subject, subject_id, v_seq, v_hash);
-  else
-    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
-    -- here, writers of different subjects never meet.
-    update lending_private.audit_chain_head as h
-       set last_seq = h.last_seq + 1,
-           last_hash = sha256(h.last_hash || lending_private.audit_digest(
-             h.subject, h.subject_id, h.last_seq + 1, table_name, row_id, action, old_values, new_values, v_actor,
-             v_request_id, v_recorded_at))
-     where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
-    returning h.last_seq, h.last_hash into v_seq, v_hash;
-    if v_seq is null then
-      raise exception 'audit chain % % has no head', subject, subject_id;
-    end if;
-  end if;
-
-  insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
-                                         actor, request_id, recorded_at, content_digest, row_hash)
-  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-          v_recorded_at, lending_private.audit_digest(subject, subject_id, v_seq, table_name, row_id, action,
-                                                      old_values, new_values, v_actor, v_request_id, v_recorded_at),
-          v_hash);
-end;
-$$;
-
-
---
--- Name: FUNCTION append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.append_audit(subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text, old_values jsonb, new_values jsonb) IS 'Appends one row to the subject''s audit chain, locking the chain head; starts_chain for the subject''s own insert.';
-
-
---
 -- Name: application_json(bigint, boolean); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -529,50 +474,27 @@ COMMENT ON FUNCTION lending_private.application_json(application_id bigint, with
 
 
 --
--- Name: audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
+-- Name: audit_digest(text, bigint, text, text, text, jsonb, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
-CREATE FUNCTION lending_private.audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS text
+CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 begin
-  return jsonb_build_object(
-    'subject', subject, 'subject_id', subject_id, 'seq', seq, 'table', table_name, 'row_id', row_id,
-    'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
-    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+  return sha256(convert_to(jsonb_build_object(
+    'subject', subject, 'subject_id', subject_id, 'table', table_name, 'row_id', row_id, 'action', action,
+    'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
+    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text, 'UTF8'));
 end;
 $$;
 
 
 --
--- Name: FUNCTION audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone); Type: COMMENT; Schema: lending_private; Owner: -
+-- Name: FUNCTION audit_digest(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.audit_content(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) IS 'Canonical text of an audit row''s content, independent of TimeZone and DateStyle; its sha256 is the content digest.';
-
-
---
--- Name: audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-begin
-  return sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
-                                                         old_values, new_values, actor, request_id, recorded_at),
-                           'UTF8'));
-end;
-$$;
-
-
---
--- Name: FUNCTION audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint, seq integer, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) IS 'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
+COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) IS 'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
 
 
 --
@@ -1254,10 +1176,19 @@ CREATE FUNCTION lending_private.record_audit() RETURNS trigger
     SET "TimeZone" TO 'UTC'
     AS $$
 declare
+  v_subject text := tg_argv[0];
   v_new jsonb := to_jsonb(new);
+  v_subject_id bigint := (v_new ->> tg_argv[1])::bigint;
+  v_row_id text := v_new ->> tg_argv[2];
   v_old jsonb;
   v_old_changed jsonb;
-  v_new_changed jsonb;
+  v_new_changed jsonb := v_new;
+  v_actor text := lending_private.current_actor();
+  v_request_id text := lending_private.current_request_id();
+  v_recorded_at timestamptz := now();
+  v_digest bytea;
+  v_seq integer;
+  v_hash bytea;
 begin
   if tg_op = 'UPDATE' then
     v_old := to_jsonb(old);
@@ -1268,12 +1199,33 @@ begin
     if v_new_changed is null then
       return null;  -- nothing changed, nothing to record
     end if;
-  else
-    v_new_changed := v_new;
   end if;
-  perform lending_private.append_audit(
-    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_op = 'INSERT' and tg_argv[1] = tg_argv[2], tg_table_name,
-    v_new ->> tg_argv[2], lower(tg_op), v_old_changed, v_new_changed);
+  v_digest := lending_private.audit_digest(v_subject, v_subject_id, tg_table_name, v_row_id, lower(tg_op),
+                                           v_old_changed, v_new_changed, v_actor, v_request_id, v_recorded_at);
+
+  if tg_op = 'INSERT' and tg_argv[1] = tg_argv[2] then
+    -- The insert of the subject itself starts its chain. No other transaction can see the subject yet, so there
+    -- is nothing to wait for.
+    v_seq := 1;
+    v_hash := sha256(lending_private.audit_genesis(v_subject, v_subject_id) || v_digest);
+    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
+    values (v_subject, v_subject_id, v_seq, v_hash);
+  else
+    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
+    -- here, writers of different subjects never meet.
+    update lending_private.audit_chain_head as h
+       set last_seq = h.last_seq + 1, last_hash = sha256(h.last_hash || v_digest)
+     where h.subject = v_subject and h.subject_id = v_subject_id
+    returning h.last_seq, h.last_hash into v_seq, v_hash;
+    if v_seq is null then
+      raise exception 'audit chain % % has no head', v_subject, v_subject_id;
+    end if;
+  end if;
+
+  insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
+                                         actor, request_id, recorded_at, content_digest, row_hash)
+  values (v_subject, v_subject_id, v_seq, tg_table_name, v_row_id, lower(tg_op), v_old_changed, v_new_changed,
+          v_actor, v_request_id, v_recorded_at, v_digest, v_hash);
   return null;
 end;
 $$;
@@ -1283,7 +1235,7 @@ $$;
 -- Name: FUNCTION record_audit(); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends an audit row for the inserted or updated row. Arguments: subject, subject id column, row id column.';
+COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends the inserted or updated row to its subject''s audit chain, locking the chain head. Arguments: subject, subject id column, row id column.';
 
 
 --
@@ -1354,7 +1306,7 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when lending_private.audit_digest(r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action,
+      when lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
                                         r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
            <> r.content_digest
         then 'the row''s content does not match its digest'
@@ -1531,7 +1483,7 @@ COMMENT ON COLUMN lending_private.audit_log.request_id IS 'The request id the ca
 -- Name: COLUMN audit_log.content_digest; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON COLUMN lending_private.audit_log.content_digest IS 'sha256 of lending_private.audit_content() of this row.';
+COMMENT ON COLUMN lending_private.audit_log.content_digest IS 'lending_private.audit_digest() of this row''s content.';
 
 
 --

@@ -33,7 +33,7 @@ comment on column lending_private.audit_log.old_values is 'For updates, the chan
 comment on column lending_private.audit_log.new_values is 'For inserts the whole row; for updates the changed fields after.';
 comment on column lending_private.audit_log.actor is 'Who made the change: the actor the call named, else sql:<session user>.';
 comment on column lending_private.audit_log.request_id is 'The request id the call carried (X-Request-Id over HTTP).';
-comment on column lending_private.audit_log.content_digest is 'sha256 of lending_private.audit_content() of this row.';
+comment on column lending_private.audit_log.content_digest is 'lending_private.audit_digest() of this row''s content.';
 comment on column lending_private.audit_log.row_hash is
   'sha256(row_hash of the previous row, or the chain''s genesis hash for seq 1 || content_digest).';
 
@@ -62,41 +62,25 @@ $$;
 comment on function lending_private.audit_genesis(text, bigint) is
   'What a chain''s first row links to. It names the chain, so that rows moved from another chain do not verify.';
 
--- A canonical serialisation: jsonb's text form has a fixed key order and spacing, and the one timestamp is written
--- in UTC with a fixed pattern, so the result depends neither on the session's TimeZone nor on its DateStyle.
-create function lending_private.audit_content(
-  subject text, subject_id bigint, seq integer, table_name text, row_id text, action text,
-  old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamptz)
-returns text
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return jsonb_build_object(
-    'subject', subject, 'subject_id', subject_id, 'seq', seq, 'table', table_name, 'row_id', row_id,
-    'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
-    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
-end;
-$$;
-comment on function lending_private.audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
-  'Canonical text of an audit row''s content, independent of TimeZone and DateStyle; its sha256 is the content digest.';
-
+-- The digest of an audit row's content, over a canonical serialisation: jsonb's text form has a fixed key order and
+-- spacing, and the one timestamp is written in UTC with a fixed pattern, so the digest depends neither on the
+-- session's TimeZone nor on its DateStyle. The row's position is not part of it: the chain's links fix the order.
 create function lending_private.audit_digest(
-  subject text, subject_id bigint, seq integer, table_name text, row_id text, action text,
-  old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamptz)
+  subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb,
+  actor text, request_id text, recorded_at timestamptz)
 returns bytea
 language plpgsql
 stable
 set search_path = ''
 as $$
 begin
-  return sha256(convert_to(lending_private.audit_content(subject, subject_id, seq, table_name, row_id, action,
-                                                         old_values, new_values, actor, request_id, recorded_at),
-                           'UTF8'));
+  return sha256(convert_to(jsonb_build_object(
+    'subject', subject, 'subject_id', subject_id, 'table', table_name, 'row_id', row_id, 'action', action,
+    'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
+    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text, 'UTF8'));
 end;
 $$;
-comment on function lending_private.audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz) is
+comment on function lending_private.audit_digest(text, bigint, text, text, text, jsonb, jsonb, text, text, timestamptz) is
   'sha256 of an audit row''s canonical content: what the chain covers, and what survives a redaction.';
 
 -- Who is acting and for which request reach the triggers through transaction-local settings, set inside the
@@ -123,54 +107,6 @@ begin
 end;
 $$;
 
-create function lending_private.append_audit(
-  subject text, subject_id bigint, starts_chain boolean, table_name text, row_id text, action text,
-  old_values jsonb, new_values jsonb)
-returns void
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_actor text := lending_private.current_actor();
-  v_request_id text := lending_private.current_request_id();
-  v_recorded_at timestamptz := now();
-  v_seq integer;
-  v_hash bytea;
-begin
-  if starts_chain then
-    -- The insert of the subject itself: no other transaction can see the subject yet, so nothing to wait for.
-    v_seq := 1;
-    v_hash := sha256(lending_private.audit_genesis(subject, subject_id) || lending_private.audit_digest(
-      subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-      v_recorded_at));
-    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
-    values (subject, subject_id, v_seq, v_hash);
-  else
-    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
-    -- here, writers of different subjects never meet.
-    update lending_private.audit_chain_head as h
-       set last_seq = h.last_seq + 1,
-           last_hash = sha256(h.last_hash || lending_private.audit_digest(
-             h.subject, h.subject_id, h.last_seq + 1, table_name, row_id, action, old_values, new_values, v_actor,
-             v_request_id, v_recorded_at))
-     where h.subject = append_audit.subject and h.subject_id = append_audit.subject_id
-    returning h.last_seq, h.last_hash into v_seq, v_hash;
-    if v_seq is null then
-      raise exception 'audit chain % % has no head', subject, subject_id;
-    end if;
-  end if;
-
-  insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
-                                         actor, request_id, recorded_at, content_digest, row_hash)
-  values (subject, subject_id, v_seq, table_name, row_id, action, old_values, new_values, v_actor, v_request_id,
-          v_recorded_at, lending_private.audit_digest(subject, subject_id, v_seq, table_name, row_id, action,
-                                                      old_values, new_values, v_actor, v_request_id, v_recorded_at),
-          v_hash);
-end;
-$$;
-comment on function lending_private.append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb) is
-  'Appends one row to the subject''s audit chain, locking the chain head; starts_chain for the subject''s own insert.';
-
 -- The trigger behind every business table: after insert or update, record the row (or the fields that changed).
 -- Arguments: the chain's subject, the column holding the subject id, and the column holding the row's id (the
 -- same column on the subject's own table, whose insert starts the chain).
@@ -184,10 +120,19 @@ set search_path = ''
 set timezone = 'UTC'
 as $$
 declare
+  v_subject text := tg_argv[0];
   v_new jsonb := to_jsonb(new);
+  v_subject_id bigint := (v_new ->> tg_argv[1])::bigint;
+  v_row_id text := v_new ->> tg_argv[2];
   v_old jsonb;
   v_old_changed jsonb;
-  v_new_changed jsonb;
+  v_new_changed jsonb := v_new;
+  v_actor text := lending_private.current_actor();
+  v_request_id text := lending_private.current_request_id();
+  v_recorded_at timestamptz := now();
+  v_digest bytea;
+  v_seq integer;
+  v_hash bytea;
 begin
   if tg_op = 'UPDATE' then
     v_old := to_jsonb(old);
@@ -198,17 +143,39 @@ begin
     if v_new_changed is null then
       return null;  -- nothing changed, nothing to record
     end if;
-  else
-    v_new_changed := v_new;
   end if;
-  perform lending_private.append_audit(
-    tg_argv[0], (v_new ->> tg_argv[1])::bigint, tg_op = 'INSERT' and tg_argv[1] = tg_argv[2], tg_table_name,
-    v_new ->> tg_argv[2], lower(tg_op), v_old_changed, v_new_changed);
+  v_digest := lending_private.audit_digest(v_subject, v_subject_id, tg_table_name, v_row_id, lower(tg_op),
+                                           v_old_changed, v_new_changed, v_actor, v_request_id, v_recorded_at);
+
+  if tg_op = 'INSERT' and tg_argv[1] = tg_argv[2] then
+    -- The insert of the subject itself starts its chain. No other transaction can see the subject yet, so there
+    -- is nothing to wait for.
+    v_seq := 1;
+    v_hash := sha256(lending_private.audit_genesis(v_subject, v_subject_id) || v_digest);
+    insert into lending_private.audit_chain_head (subject, subject_id, last_seq, last_hash)
+    values (v_subject, v_subject_id, v_seq, v_hash);
+  else
+    -- Lock the chain's head and move it on by one row, in one statement: concurrent writers of one subject queue
+    -- here, writers of different subjects never meet.
+    update lending_private.audit_chain_head as h
+       set last_seq = h.last_seq + 1, last_hash = sha256(h.last_hash || v_digest)
+     where h.subject = v_subject and h.subject_id = v_subject_id
+    returning h.last_seq, h.last_hash into v_seq, v_hash;
+    if v_seq is null then
+      raise exception 'audit chain % % has no head', v_subject, v_subject_id;
+    end if;
+  end if;
+
+  insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values, new_values,
+                                         actor, request_id, recorded_at, content_digest, row_hash)
+  values (v_subject, v_subject_id, v_seq, tg_table_name, v_row_id, lower(tg_op), v_old_changed, v_new_changed,
+          v_actor, v_request_id, v_recorded_at, v_digest, v_hash);
   return null;
 end;
 $$;
 comment on function lending_private.record_audit() is
-  'Trigger: appends an audit row for the inserted or updated row. Arguments: subject, subject id column, row id column.';
+  'Trigger: appends the inserted or updated row to its subject''s audit chain, locking the chain head. Arguments: '
+  'subject, subject id column, row id column.';
 
 -- Refuses updates, deletes and truncation of append-only rows, whoever the role; attached as BEFORE triggers.
 create function lending_private.refuse_change()
@@ -254,7 +221,7 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when lending_private.audit_digest(r.subject, r.subject_id, r.seq, r.table_name, r.row_id, r.action,
+      when lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
                                         r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
            <> r.content_digest
         then 'the row''s content does not match its digest'
@@ -289,11 +256,9 @@ drop function lending_private.verify_audit_chain(text, bigint);
 drop table lending_private.audit_log;
 drop function lending_private.refuse_change();
 drop function lending_private.record_audit();
-drop function lending_private.append_audit(text, bigint, boolean, text, text, text, jsonb, jsonb);
 drop function lending_private.current_request_id();
 drop function lending_private.current_actor();
-drop function lending_private.audit_digest(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz);
-drop function lending_private.audit_content(text, bigint, integer, text, text, text, jsonb, jsonb, text, text, timestamptz);
+drop function lending_private.audit_digest(text, bigint, text, text, text, jsonb, jsonb, text, text, timestamptz);
 drop function lending_private.audit_genesis(text, bigint);
 drop table lending_private.audit_chain_head;
 reset role;
