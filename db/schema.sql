@@ -571,6 +571,29 @@ COMMENT ON FUNCTION lending_private.bump_version() IS 'Trigger: on a real change
 
 
 --
+-- Name: check_currency(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.check_currency() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('currency', lending_private.currency_error(new.currency))]);
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION check_currency(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.check_currency() IS 'Trigger: the row''s currency must be in lending_private.currency.';
+
+
+--
 -- Name: check_transition(bigint, text, text); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -1862,6 +1885,13 @@ CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.party FOR
 
 
 --
+-- Name: application _140_check_currency; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _140_check_currency BEFORE INSERT OR UPDATE OF currency ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.check_currency();
+
+
+--
 -- Name: application _150_enforce_status_machine; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
@@ -1909,22 +1939,6 @@ CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.party FOR EA
 
 ALTER TABLE ONLY lending_private.application
     ADD CONSTRAINT application_applicant_id_fkey FOREIGN KEY (applicant_id) REFERENCES lending_private.party(party_id);
-
-
---
--- Name: application application_currency_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
---
-
-ALTER TABLE ONLY lending_private.application
-    ADD CONSTRAINT application_currency_fkey FOREIGN KEY (currency) REFERENCES lending_private.currency(code);
-
-
---
--- Name: application application_status_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
---
-
-ALTER TABLE ONLY lending_private.application
-    ADD CONSTRAINT application_status_fkey FOREIGN KEY (status) REFERENCES lending_private.application_status(status);
 
 
 --

@@ -141,13 +141,13 @@ create table lending_private.application (
   application_id bigint generated always as identity primary key,
   applicant_id bigint not null references lending_private.party,
   amount numeric not null constraint application_amount_is_valid check (lending_private.amount_error(amount) is null),
-  currency text not null default 'USD' references lending_private.currency,
+  currency text not null default 'USD',
   term_months integer
     constraint application_term_months_is_valid check (lending_private.term_months_error(term_months) is null),
   purpose text constraint application_purpose_is_valid check (lending_private.text_error(purpose, 500) is null),
   external_ref text
     constraint application_external_ref_is_valid check (lending_private.text_error(external_ref, 100) is null),
-  status text not null default 'pending' references lending_private.application_status,
+  status text not null default 'pending',
   withdrawal_reason text
     constraint application_withdrawal_reason_is_valid check (lending_private.text_error(withdrawal_reason, 2000) is null),
   version integer not null default 1 constraint application_version_is_positive check (version >= 1),
@@ -157,10 +157,26 @@ create table lending_private.application (
 create index application_status_newest_first on lending_private.application (status, application_id desc);
 create index application_applicant on lending_private.application (applicant_id);
 comment on table lending_private.application is 'Loan applications. Their status moves only along status_transition.';
+-- currency and status name rows of small reference tables, but not through foreign keys: a foreign key check locks
+-- the referenced row (FOR KEY SHARE), and every concurrent application naming USD or pending would then share the
+-- lock on one row, a global hot spot. Triggers check them instead; reference rows are never deleted.
 comment on column lending_private.application.amount is 'Requested principal, exact, in `currency`.';
 comment on column lending_private.application.version is 'Bumped on every change; lending.decide checks it on request.';
 
 -- Holds every insert and status change of an application to the status machine, for direct SQL as for the API.
+create function lending_private.check_currency()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('currency', lending_private.currency_error(new.currency))]);
+  return new;
+end;
+$$;
+comment on function lending_private.check_currency() is 'Trigger: the row''s currency must be in lending_private.currency.';
+
 create function lending_private.enforce_status_machine()
 returns trigger
 language plpgsql
@@ -188,6 +204,8 @@ create trigger _100_refuse_delete before delete on lending_private.application
   for each row execute function lending_private.refuse_change();
 create trigger _100_refuse_truncate before truncate on lending_private.application
   for each statement execute function lending_private.refuse_change();
+create trigger _140_check_currency before insert or update of currency on lending_private.application
+  for each row execute function lending_private.check_currency();
 create trigger _150_enforce_status_machine before insert or update of status on lending_private.application
   for each row execute function lending_private.enforce_status_machine();
 create trigger _200_bump_version before update on lending_private.application
@@ -243,6 +261,7 @@ drop table lending_private.decision;
 drop function lending_private.reason_codes_error(text[]);
 drop table lending_private.application;
 drop function lending_private.enforce_status_machine();
+drop function lending_private.check_currency();
 drop function lending_private.term_months_error(integer);
 drop function lending_private.check_transition(bigint, text, text);
 drop function lending_private.next_statuses(text);
