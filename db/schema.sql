@@ -49,7 +49,7 @@ COMMENT ON SCHEMA lending_private IS 'Tables, helpers and trigger functions of L
 
 CREATE FUNCTION lending.application_audit(application_id bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
@@ -88,7 +88,7 @@ Errors: not_found.';
 
 CREATE FUNCTION lending.apply(amount numeric, applicant_name text DEFAULT NULL::text, applicant_id bigint DEFAULT NULL::bigint, applicant_email text DEFAULT NULL::text, applicant_phone text DEFAULT NULL::text, applicant_external_ref text DEFAULT NULL::text, currency text DEFAULT 'USD'::text, term_months integer DEFAULT NULL::integer, purpose text DEFAULT NULL::text, external_ref text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_request jsonb;
@@ -176,7 +176,7 @@ Errors: validation_failed, applicant_exists, idempotency_key_reused.';
 
 CREATE FUNCTION lending.decide(application_id bigint, outcome text, reason text, reason_codes text[] DEFAULT '{}'::text[], expected_version integer DEFAULT NULL::integer, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_request jsonb;
@@ -241,7 +241,7 @@ Errors: validation_failed, not_found, version_conflict, invalid_transition, idem
 
 CREATE FUNCTION lending.get_application(application_id bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_application jsonb := lending_private.application_json(application_id);
@@ -272,7 +272,7 @@ Errors: not_found.';
 
 CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_after bigint;
@@ -335,7 +335,7 @@ Errors: validation_failed.';
 
 CREATE FUNCTION lending.schema_version() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select jsonb_build_object('version', (select max(m.version) from public.schema_migrations as m))
 $$;
@@ -358,7 +358,7 @@ Errors: none.';
 
 CREATE FUNCTION lending.withdraw(application_id bigint, reason text DEFAULT NULL::text, expected_version integer DEFAULT NULL::integer, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_request jsonb;
@@ -405,7 +405,7 @@ Errors: validation_failed, not_found, version_conflict, invalid_transition, idem
 
 CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallint DEFAULT 2) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return case
@@ -433,7 +433,7 @@ COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units sma
 
 CREATE FUNCTION lending_private.application_json(application_id bigint, with_decisions boolean DEFAULT true) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return (select jsonb_build_object(
@@ -479,7 +479,7 @@ COMMENT ON FUNCTION lending_private.application_json(application_id bigint, with
 
 CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return sha256(convert_to(jsonb_build_object(
@@ -503,7 +503,7 @@ COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint
 
 CREATE FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) RETURNS bytea
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'));
@@ -524,7 +524,7 @@ COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigin
 
 CREATE FUNCTION lending_private.begin_call(actor text, request_id text) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform lending_private.fail_if_invalid(array[
@@ -549,7 +549,7 @@ COMMENT ON FUNCTION lending_private.begin_call(actor text, request_id text) IS '
 
 CREATE FUNCTION lending_private.bump_version() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if new is not distinct from old then
@@ -576,7 +576,7 @@ COMMENT ON FUNCTION lending_private.bump_version() IS 'Trigger: on a real change
 
 CREATE FUNCTION lending_private.check_currency() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform lending_private.fail_if_invalid(array[
@@ -599,7 +599,7 @@ COMMENT ON FUNCTION lending_private.check_currency() IS 'Trigger: the row''s cur
 
 CREATE FUNCTION lending_private.check_transition(application_id bigint, from_status text, to_status text) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if not exists (select from lending_private.status_transition as t
@@ -627,7 +627,7 @@ COMMENT ON FUNCTION lending_private.check_transition(application_id bigint, from
 
 CREATE FUNCTION lending_private.currency_error(code text) RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return case
@@ -652,7 +652,7 @@ COMMENT ON FUNCTION lending_private.currency_error(code text) IS 'What is wrong 
 
 CREATE FUNCTION lending_private.current_actor() RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user);
@@ -666,7 +666,7 @@ $$;
 
 CREATE FUNCTION lending_private.current_request_id() RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return nullif(current_setting('lending.request_id', true), '');
@@ -680,7 +680,7 @@ $$;
 
 CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   return case
@@ -706,7 +706,7 @@ COMMENT ON FUNCTION lending_private.reason_codes_error(reason_codes text[]) IS '
 
 CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return case
@@ -768,7 +768,7 @@ COMMENT ON COLUMN lending_private.decision.decided_by IS 'The actor who decided.
 
 CREATE FUNCTION lending_private.decision_json(d lending_private.decision) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return jsonb_build_object(
@@ -798,7 +798,7 @@ COMMENT ON FUNCTION lending_private.decision_json(d lending_private.decision) IS
 
 CREATE FUNCTION lending_private.email_error(value text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   return case
@@ -823,7 +823,7 @@ COMMENT ON FUNCTION lending_private.email_error(value text) IS 'What is wrong wi
 
 CREATE FUNCTION lending_private.enforce_status_machine() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if tg_op = 'INSERT' then
@@ -855,7 +855,7 @@ COMMENT ON FUNCTION lending_private.enforce_status_machine() IS 'Trigger: new ap
 
 CREATE FUNCTION lending_private.fail(code text, message text, details jsonb DEFAULT '{}'::jsonb) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_status smallint;
@@ -886,7 +886,7 @@ COMMENT ON FUNCTION lending_private.fail(code text, message text, details jsonb)
 
 CREATE FUNCTION lending_private.fail_application_not_found(application_id bigint) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform lending_private.fail('not_found', format('Application %s does not exist', application_id),
@@ -901,7 +901,7 @@ $$;
 
 CREATE FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_errors jsonb;
@@ -934,7 +934,7 @@ COMMENT ON FUNCTION lending_private.fail_if_invalid(field_errors jsonb[]) IS 'Ra
 
 CREATE FUNCTION lending_private.field_error(field text, message text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return case when message is not null then jsonb_build_object('field', field, 'message', message) end;
@@ -948,7 +948,7 @@ $$;
 
 CREATE FUNCTION lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_actor text := lending_private.current_actor();
@@ -997,7 +997,7 @@ COMMENT ON FUNCTION lending_private.idempotency_claim(idempotency_key text, oper
 
 CREATE FUNCTION lending_private.idempotency_complete(idempotency_key text, operation text, request jsonb, response jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if idempotency_key is not null then
@@ -1028,7 +1028,7 @@ COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, o
 
 CREATE FUNCTION lending_private.json_time(at timestamp with time zone) RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
@@ -1042,7 +1042,7 @@ $$;
 
 CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
@@ -1110,7 +1110,7 @@ COMMENT ON COLUMN lending_private.application.version IS 'Bumped on every change
 
 CREATE FUNCTION lending_private.lock_application(application_id bigint, expected_version integer) RETURNS lending_private.application
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_application lending_private.application;
@@ -1146,7 +1146,7 @@ COMMENT ON FUNCTION lending_private.lock_application(application_id bigint, expe
 
 CREATE FUNCTION lending_private.next_statuses(status text) RETURNS text[]
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return (select coalesce(array_agg(t.to_status order by t.to_status), '{}')
@@ -1169,7 +1169,7 @@ COMMENT ON FUNCTION lending_private.next_statuses(status text) IS 'The statuses 
 
 CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   return case
@@ -1195,7 +1195,7 @@ COMMENT ON FUNCTION lending_private.phone_error(value text) IS 'What is wrong wi
 
 CREATE FUNCTION lending_private.record_audit() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET "TimeZone" TO 'UTC'
     AS $$
 declare
@@ -1267,7 +1267,7 @@ COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends the inse
 
 CREATE FUNCTION lending_private.refuse_change() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform lending_private.fail(
@@ -1292,7 +1292,7 @@ COMMENT ON FUNCTION lending_private.refuse_change() IS 'Trigger: raises append_o
 
 CREATE FUNCTION lending_private.request_hash(operation text, request jsonb) RETURNS bytea
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
@@ -1313,7 +1313,7 @@ COMMENT ON FUNCTION lending_private.request_hash(operation text, request jsonb) 
 
 CREATE FUNCTION lending_private.verify_audit_chain(subject text, subject_id bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   r lending_private.audit_log;

@@ -1,6 +1,11 @@
 -- migrate:up
 set local role lending_owner;
 
+-- Every function pins search_path to pg_catalog, pg_temp and names our own objects with their schema. An empty
+-- path would not do: PostgreSQL still searches the caller's temporary schema first for tables and types, so a
+-- caller could shadow jsonb with a domain of its own whose check runs with the owner's rights. Listed last,
+-- pg_temp shadows nothing.
+
 -- Every error a Lendgres function raises on purpose has a stable machine code, listed here with its HTTP status.
 -- lending_private.fail() raises it with SQLSTATE 'LN' || status (class LN is ours), the human message as the
 -- message, and a JSON object as the detail: {"code", "title", plus the facts a caller needs to correct itself}.
@@ -37,7 +42,7 @@ create function lending_private.json_time(at timestamptz)
 returns text
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
@@ -48,7 +53,7 @@ create function lending_private.fail(code text, message text, details jsonb defa
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_status smallint;
@@ -73,7 +78,7 @@ create function lending_private.field_error(field text, message text)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case when message is not null then jsonb_build_object('field', field, 'message', message) end;
@@ -84,7 +89,7 @@ create function lending_private.fail_if_invalid(field_errors jsonb[])
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_errors jsonb;

@@ -53,7 +53,7 @@ create function lending_private.audit_genesis(subject text, subject_id bigint)
 returns bytea
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'));
@@ -71,7 +71,7 @@ create function lending_private.audit_digest(
 returns bytea
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return sha256(convert_to(jsonb_build_object(
@@ -89,7 +89,7 @@ create function lending_private.current_actor()
 returns text
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user);
@@ -100,7 +100,7 @@ create function lending_private.current_request_id()
 returns text
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return nullif(current_setting('lending.request_id', true), '');
@@ -116,7 +116,7 @@ create function lending_private.record_audit()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
 as $$
 declare
@@ -181,7 +181,7 @@ comment on function lending_private.record_audit() is
 create function lending_private.refuse_change()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform lending_private.fail(
@@ -205,7 +205,7 @@ create function lending_private.verify_audit_chain(subject text, subject_id bigi
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   r lending_private.audit_log;

@@ -7,7 +7,7 @@ create function lending_private.text_error(value text, max_length integer, requi
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case
@@ -24,7 +24,7 @@ create function lending_private.email_error(value text)
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case
@@ -40,7 +40,7 @@ create function lending_private.phone_error(value text)
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case
@@ -73,7 +73,7 @@ comment on column lending_private.party.version is 'Bumped on every change, for 
 create function lending_private.bump_version()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if new is not distinct from old then

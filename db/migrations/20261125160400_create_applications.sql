@@ -29,7 +29,7 @@ create function lending_private.amount_error(amount numeric, minor_units smallin
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case
@@ -49,7 +49,7 @@ create function lending_private.currency_error(code text)
 returns text
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case
@@ -95,7 +95,7 @@ create function lending_private.next_statuses(status text)
 returns text[]
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (select coalesce(array_agg(t.to_status order by t.to_status), '{}')
@@ -109,7 +109,7 @@ create function lending_private.check_transition(application_id bigint, from_sta
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if not exists (select from lending_private.status_transition as t
@@ -129,7 +129,7 @@ create function lending_private.term_months_error(term_months integer)
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
@@ -167,7 +167,7 @@ comment on column lending_private.application.version is 'Bumped on every change
 create function lending_private.check_currency()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform lending_private.fail_if_invalid(array[
@@ -180,7 +180,7 @@ comment on function lending_private.check_currency() is 'Trigger: the row''s cur
 create function lending_private.enforce_status_machine()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if tg_op = 'INSERT' then
@@ -218,7 +218,7 @@ create function lending_private.reason_codes_error(reason_codes text[])
 returns text
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case

@@ -27,7 +27,7 @@ create function lending_private.request_hash(operation text, request jsonb)
 returns bytea
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return sha256(convert_to(jsonb_build_object('operation', operation, 'request', request)::text, 'UTF8'));
@@ -42,7 +42,7 @@ comment on function lending_private.request_hash(text, jsonb) is 'What identifie
 create function lending_private.idempotency_claim(idempotency_key text, operation text, request jsonb)
 returns jsonb
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_actor text := lending_private.current_actor();
@@ -84,7 +84,7 @@ create function lending_private.idempotency_complete(idempotency_key text, opera
                                                      response jsonb)
 returns jsonb
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if idempotency_key is not null then

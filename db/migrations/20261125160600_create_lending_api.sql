@@ -8,7 +8,7 @@ set local role lending_owner;
 create function lending_private.begin_call(actor text, request_id text)
 returns void
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform lending_private.fail_if_invalid(array[
@@ -25,7 +25,7 @@ create function lending_private.decision_json(d lending_private.decision)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return jsonb_build_object(
@@ -48,7 +48,7 @@ create function lending_private.application_json(application_id bigint, with_dec
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (select jsonb_build_object(
@@ -86,7 +86,7 @@ create function lending_private.fail_application_not_found(application_id bigint
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform lending_private.fail('not_found', format('Application %s does not exist', application_id),
@@ -98,7 +98,7 @@ $$;
 create function lending_private.lock_application(application_id bigint, expected_version integer)
 returns lending_private.application
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_application lending_private.application;
@@ -141,7 +141,7 @@ create function lending.apply(
 returns jsonb
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_request jsonb;
@@ -229,7 +229,7 @@ create function lending.decide(
 returns jsonb
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_request jsonb;
@@ -292,7 +292,7 @@ create function lending.withdraw(
 returns jsonb
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_request jsonb;
@@ -332,7 +332,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_application jsonb := lending_private.application_json(application_id);
@@ -356,7 +356,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_after bigint;
@@ -412,7 +412,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
@@ -444,7 +444,7 @@ returns jsonb
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select jsonb_build_object('version', (select max(m.version) from public.schema_migrations as m))
 $$;

@@ -9,6 +9,8 @@ import pytest
 from tests.db.conftest import call
 
 API_ROLES = ("lending_api", "lending_reporting", "public")
+# pg_temp last: with it left out (an empty path), the caller's temporary schema is searched first for types.
+PINNED = "search_path=pg_catalog, pg_temp"
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 # Who may execute each public function.
@@ -108,7 +110,7 @@ def test_every_public_function_is_in_the_matrix_and_defined_safely(superuser: ps
     for name, signature, owner, security_definer, config, public_execute in functions:
         assert owner == "lending_owner", signature
         assert security_definer, f"{signature} is not SECURITY DEFINER"
-        assert config is not None and 'search_path=""' in config, f"{signature} has search_path {config}"
+        assert config is not None and PINNED in config, f"{signature} has search_path {config}"
         assert not public_execute, f"PUBLIC may execute {signature}"
         for role in ("lending_api", "lending_reporting"):
             may = superuser.execute("select has_function_privilege(%s, %s, 'EXECUTE')", [role, signature]).fetchone()[0]
@@ -135,7 +137,7 @@ def test_private_functions_cannot_be_redirected_by_a_callers_search_path(superus
     ).fetchall()
     assert rows
     for signature, config, standard_body in rows:
-        pinned = config is not None and 'search_path=""' in config
+        pinned = config is not None and PINNED in config
         assert pinned or standard_body, f"{signature} neither pins search_path nor has a SQL-standard body"
 
 
@@ -170,3 +172,21 @@ def test_a_role_without_grants_reaches_nothing(postgresql: psycopg.Connection) -
         for statement in ("select lending.schema_version()", "select * from lending_private.party"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 nobody.execute(statement)
+
+
+def test_a_caller_cannot_shadow_a_type_with_a_temporary_one(client: psycopg.Connection) -> None:
+    """The classic attack on SECURITY DEFINER functions: a temporary jsonb domain whose check would run with the
+    owner's rights if a function body resolved jsonb to it."""
+    client.execute(
+        "create function pg_temp.captured() returns boolean language plpgsql as "
+        "$$ begin raise exception 'captured as %', current_user; end $$"
+    )
+    for name in ("jsonb", "text", "numeric", "bytea"):
+        client.execute(f"create domain pg_temp.{name} as pg_catalog.{name} check (pg_temp.captured())")
+    created = call(client, "lending.apply", applicant_name="Jane Doe", amount=100, idempotency_key="temp-1")
+    assert created["status"] == 201
+    decided = call(
+        client, "lending.decide", application_id=created["body"]["application_id"], outcome="approved", reason="ok"
+    )
+    assert decided["status"] == 201
+    assert call(client, "lending.application_audit", application_id=created["body"]["application_id"])["verified"]
