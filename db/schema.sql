@@ -1329,7 +1329,8 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
+      when r.redacted_at is null
+       and lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
                                         r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
            <> r.content_digest
         then 'the row''s content does not match its digest'
@@ -1432,6 +1433,7 @@ CREATE TABLE lending_private.audit_log (
     recorded_at timestamp with time zone NOT NULL,
     content_digest bytea NOT NULL,
     row_hash bytea NOT NULL,
+    redacted_at timestamp with time zone,
     CONSTRAINT audit_log_action_is_known CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text]))),
     CONSTRAINT audit_log_old_values_only_on_update CHECK (((action = 'update'::text) = (old_values IS NOT NULL))),
     CONSTRAINT audit_log_seq_is_positive CHECK ((seq >= 1)),
@@ -1514,6 +1516,13 @@ COMMENT ON COLUMN lending_private.audit_log.content_digest IS 'lending_private.a
 --
 
 COMMENT ON COLUMN lending_private.audit_log.row_hash IS 'sha256(row_hash of the previous row, or the chain''s genesis hash for seq 1 || content_digest).';
+
+
+--
+-- Name: COLUMN audit_log.redacted_at; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.audit_log.redacted_at IS 'When personal data in old_values/new_values was redacted; the row then keeps its digest, not its content.';
 
 
 --

@@ -20,6 +20,7 @@ create table lending_private.audit_log (
   recorded_at timestamptz not null,
   content_digest bytea not null,
   row_hash bytea not null,
+  redacted_at timestamptz,
   primary key (subject, subject_id, seq),
   constraint audit_log_old_values_only_on_update check ((action = 'update') = (old_values is not null))
 );
@@ -33,6 +34,8 @@ comment on column lending_private.audit_log.old_values is 'For updates, the chan
 comment on column lending_private.audit_log.new_values is 'For inserts the whole row; for updates the changed fields after.';
 comment on column lending_private.audit_log.actor is 'Who made the change: the actor the call named, else sql:<session user>.';
 comment on column lending_private.audit_log.request_id is 'The request id the call carried (X-Request-Id over HTTP).';
+comment on column lending_private.audit_log.redacted_at is
+  'When personal data in old_values/new_values was redacted; the row then keeps its digest, not its content.';
 comment on column lending_private.audit_log.content_digest is 'lending_private.audit_digest() of this row''s content.';
 comment on column lending_private.audit_log.row_hash is
   'sha256(row_hash of the previous row, or the chain''s genesis hash for seq 1 || content_digest).';
@@ -200,7 +203,8 @@ create trigger _100_refuse_truncate before truncate on lending_private.audit_log
   for each statement execute function lending_private.refuse_change();
 
 -- Recomputes a chain from its first row: every position present, every row linked to the one before it, every
--- content digest and hash as recomputed, and the last row matching the chain head.
+-- content digest and hash as recomputed, and the last row matching the chain head. A redacted row no longer has
+-- the content its digest was taken of, so only its links are checked.
 create function lending_private.verify_audit_chain(subject text, subject_id bigint)
 returns jsonb
 language plpgsql
@@ -221,7 +225,8 @@ begin
   loop
     v_problem := case
       when r.seq <> v_expected_seq then format('row %s is missing', v_expected_seq)
-      when lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
+      when r.redacted_at is null
+       and lending_private.audit_digest(r.subject, r.subject_id, r.table_name, r.row_id, r.action,
                                         r.old_values, r.new_values, r.actor, r.request_id, r.recorded_at)
            <> r.content_digest
         then 'the row''s content does not match its digest'
