@@ -124,6 +124,8 @@ def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir:
             psycopg.connect(url.stdout.strip().replace(url.stdout.split(":")[2].split("@")[0], "wrong"))
     finally:
         output = server.stop()
+    hba = [line.split() for line in (data_dir / "pgdata" / "pg_hba.conf").read_text().splitlines()]
+    assert [line[3] for line in hba if line and not line[0].startswith("#")] == ["peer", "scram-sha-256"]
     assert f"embedded PostgreSQL data in {data_dir}" in output
     assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived serve"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pwd
 import secrets
 import subprocess
 import warnings
@@ -35,10 +36,12 @@ SUPERUSER = "postgres"
 # the HTTP service, and the role that other services and psql use to call the SQL API (`lendgres db-url`).
 LOGIN_ROLES = {"lendgres_http": "lending_api", "lendgres_client": "lending_api"}
 
+# Client authentication, rewritten at every start: the superuser only by peer authentication, for the system users
+# that run lendgres and the server (the socket may sit in a folder other users can reach); every other role by
+# password.
 _HBA = """\
-# Written by lendgres: the superuser connects through the socket without a password (only the server's system
-# user and root can reach it); every other role needs its password.
-local all postgres trust
+# Written by lendgres at every start.
+local all postgres peer map=lendgres
 local all all scram-sha-256
 """
 
@@ -70,10 +73,8 @@ class EmbeddedDatabase:
     def start(self) -> None:
         """Starts the server (initialising the folder on first use), then creates, migrates and provisions."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        fresh = not (self.pgdata / "PG_VERSION").exists()
         self._server = get_server(self.pgdata, cleanup_mode="stop")
-        if fresh:
-            self._require_passwords()
+        self._configure_authentication()
         self._psql(
             f"select 'create database {DATABASE}' where not exists "
             f"(select from pg_database where datname = '{DATABASE}') \\gexec",
@@ -107,12 +108,24 @@ class EmbeddedDatabase:
             raise RuntimeError(f"no credentials in {self.data_dir}; start `lendgres serve` once to create them")
         return Credentials(passwords=json.loads(self.credentials_file.read_text())["passwords"])
 
-    def _require_passwords(self) -> None:
-        hba = self.pgdata / "pg_hba.conf"
-        stat = hba.stat()
-        hba.write_text(_HBA)
-        os.chown(hba, stat.st_uid, stat.st_gid)
-        self._psql("select pg_reload_conf()", database="postgres")
+    def _configure_authentication(self) -> None:
+        """Makes the server's authentication what _HBA says, reloading it when anything changed (so a first start
+        that died before this point, leaving initdb's trust, is mended by the next one)."""
+        system_users = {"root", pwd.getpwuid(os.geteuid()).pw_name, self.pgdata.owner()}
+        wanted = {
+            "pg_hba.conf": _HBA,
+            "pg_ident.conf": "".join(f"lendgres {user} {SUPERUSER}\n" for user in sorted(system_users)),
+        }
+        changed = False
+        for name, content in wanted.items():
+            path = self.pgdata / name
+            if path.read_text() != content:
+                owner = path.stat()
+                path.write_text(content)
+                os.chown(path, owner.st_uid, owner.st_gid)
+                changed = True
+        if changed:
+            self._psql("select pg_reload_conf()", database="postgres")
 
     def _provision_login_roles(self) -> None:
         if self.credentials_file.exists():
@@ -130,6 +143,7 @@ class EmbeddedDatabase:
             )
         self._psql("".join(statements))
         self.credentials_file.touch(mode=0o600)
+        self.credentials_file.chmod(0o600)
         self.credentials_file.write_text(json.dumps({"passwords": passwords}, indent=2) + "\n")
 
     def _psql(self, sql: str, database: str = DATABASE) -> None:
