@@ -72,7 +72,7 @@ def _start() -> Server:
     if not bin_dir:
         server = get_server(root / "pgdata", cleanup_mode="stop")
         socket_dir = Path(server.get_postmaster_info().socket_dir or root / "pgdata")
-        return Server(socket_dir, migrations.PG_BIN_DIR, root, None, None, server)
+        return Server(socket_dir, migrations.pg_bin_dir(), root, None, None, server)
 
     # initdb and pg_ctl refuse to run as root: run them as the system's postgres user in a folder it owns.
     user = "postgres"

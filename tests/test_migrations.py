@@ -32,7 +32,7 @@ def empty_database(pg_server: Server) -> Iterator[str]:
 def schema_dump(pg_server: Server, database: str) -> str:
     """The schema as pg_dump sees it, without pg_dump 18's random \\restrict keys."""
     dump = subprocess.run(
-        [str(migrations.PG_BIN_DIR / "pg_dump"), "--schema-only", pg_server.superuser_url(database)],
+        [str(migrations.pg_bin_dir() / "pg_dump"), "--schema-only", pg_server.superuser_url(database)],
         check=True,
         capture_output=True,
         text=True,

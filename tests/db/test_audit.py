@@ -158,15 +158,23 @@ def test_an_untouched_chain_verifies_under_any_timezone_and_datestyle(
         assert audit(superuser, decided)["verified"] is True
 
 
-def test_a_redacted_row_still_verifies_and_its_links_still_hold(superuser: psycopg.Connection,
-                                                                client: psycopg.Connection, decided: int) -> None:
-    redact = ("update lending_private.audit_log set new_values = jsonb_build_object('redacted', true), "
-              "redacted_at = now() where subject = 'application' and seq = 1")
+def test_a_redacted_row_still_verifies_and_its_links_still_hold(
+    superuser: psycopg.Connection, client: psycopg.Connection, decided: int
+) -> None:
+    redact = (
+        "update lending_private.audit_log set new_values = jsonb_build_object('redacted', true), "
+        "redacted_at = now() where subject = 'application' and seq = 1"
+    )
     _tamper(superuser, [redact])
     assert audit(client, decided)["verified"] is True
-    _tamper(superuser, ["update lending_private.audit_log set actor = 'someone-else', redacted_at = now() "
-                        "where subject = 'application' and seq = 2",
-                        "update lending_private.audit_log set row_hash = sha256(row_hash) "
-                        "where subject = 'application' and seq = 2"])
+    _tamper(
+        superuser,
+        [
+            "update lending_private.audit_log set actor = 'someone-else', redacted_at = now() "
+            "where subject = 'application' and seq = 2",
+            "update lending_private.audit_log set row_hash = sha256(row_hash) "
+            "where subject = 'application' and seq = 2",
+        ],
+    )
     trail = audit(client, decided)
     assert (trail["verified"], trail["broken_at_seq"]) == (False, 2)
