@@ -33,6 +33,17 @@ class Problem(Exception):
     extensions: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def invalid(cls, location: str, field: str, message: str, detail: str) -> Problem:
+        """A validation_failed problem about one field of the request, shaped like pydantic's."""
+        return cls(
+            422,
+            "validation_failed",
+            "Validation failed",
+            detail,
+            {"errors": [{"location": location, "field": field, "message": message}]},
+        )
+
     def response(self, request_id: str | None) -> Response:
         body = {
             "type": f"urn:lendgres:problem:{self.code}",
@@ -134,7 +145,7 @@ def from_exception(request: Request, exc: Exception) -> Problem:
             "Internal error",
             "The server failed to handle the request; quote the request id when reporting it.",
         )
-    if problem.code == "version_conflict" and "if-match" in request.headers:
+    if problem.code == "version_conflict" and request.headers.get("if-match", "*").strip() != "*":
         problem.status = 412  # the precondition the client sent in If-Match failed
     return problem
 
@@ -154,6 +165,8 @@ _HTTP_CODES = {404: ("not_found", "Not found"), 405: ("method_not_allowed", "Met
 
 
 def from_http_exception(exc: HTTPException) -> Problem:
+    if exc.status_code == 400:  # a body FastAPI could not decode at all: still a malformed request, so 422
+        return Problem.invalid("body", "", str(exc.detail), f"The request body cannot be read: {exc.detail}")
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     headers = dict(exc.headers or {})
     return Problem(exc.status_code, code, title, str(exc.detail), headers=headers)

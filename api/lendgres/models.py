@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 # Identifiers are bigint in the database; anything larger could not name a row.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-SmallInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 def _storable_text(value: str) -> str:
@@ -48,7 +48,6 @@ class ApplyRequest(Strict):
     one with applicant_id."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"applicant_name": "Jane Doe", "amount": "15000.00"},
@@ -76,7 +75,7 @@ class ApplyRequest(Strict):
     applicant_phone: Text | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
     applicant_external_ref: Text | None = Field(None, description="The applicant's id in your systems (unique).")
     currency: Text | None = Field(None, description="ISO 4217 code; USD when omitted.")
-    term_months: SmallInt | None = Field(None, description="Loan term in months, 1-480.")
+    term_months: Int32 | None = Field(None, description="Loan term in months, 1-480.")
     purpose: Text | None = Field(None, description="What the loan is for, at most 500 characters.")
     external_ref: Text | None = Field(None, description="The application's id in your systems, at most 100 characters.")
 
@@ -85,7 +84,6 @@ class DecisionRequest(Strict):
     """An underwriting decision."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"outcome": "approved", "reason": "Income verified; DTI 22%.", "reason_codes": ["DTI_OK"]},
@@ -97,7 +95,7 @@ class DecisionRequest(Strict):
     outcome: Text = Field(description="approved, rejected or manual_review.")
     reason: Text = Field(description="Why, in 1-2000 characters; kept for audit.")
     reason_codes: list[Text] | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
-    expected_version: SmallInt | None = Field(
+    expected_version: Int32 | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )
 
@@ -105,10 +103,10 @@ class DecisionRequest(Strict):
 class WithdrawRequest(Strict):
     """A withdrawal by the applicant."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Found a better rate."}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Found a better rate."}]})
 
     reason: Text | None = Field(None, description="Why, at most 2000 characters.")
-    expected_version: SmallInt | None = Field(
+    expected_version: Int32 | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )
 

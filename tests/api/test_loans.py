@@ -491,12 +491,12 @@ async def test_stale_if_match_on_withdraw_is_412(http):
 
 async def test_malformed_if_match_is_422(http):
     application_id = (await apply(http))["application_id"]
-    for if_match in ["garbage", '"abc"', '"1234567890"', '"1", "2"', '""', '"-1"']:
+    for if_match in ["garbage", "1", '"abc"', '"1234567890"', '"1", "2"', '""', '"-1"']:
         with case(if_match):
             response = await decide(http, application_id, "approved", headers={"If-Match": if_match})
 
             problem = assert_problem(response, 422, "validation_failed")
-            expected = {"location": "header", "field": "If-Match", "message": 'must be an ETag like "3"'}
+            expected = {"location": "header", "field": "If-Match", "message": 'must be an ETag such as "3"'}
             assert problem["errors"] == [expected]
     assert (await http.get(f"/loans/{application_id}")).json()["status"] == "pending"
 
@@ -516,6 +516,34 @@ async def test_if_match_star_matches_any_version(http):
     response = await decide(http, application_id, "approved", headers={"If-Match": "*"})
 
     assert response.status_code == 201, response.text
+
+
+async def test_if_match_star_leaves_a_stale_body_version_a_409(http):
+    application_id = (await apply(http))["application_id"]
+
+    response = await decide(http, application_id, "approved", headers={"If-Match": "*"}, expected_version=7)
+
+    assert assert_problem(response, 409, "version_conflict")["current_version"] == 1
+
+
+async def test_a_weak_etag_never_meets_if_match(http):
+    application_id = (await apply(http))["application_id"]
+
+    response = await decide(http, application_id, "approved", headers={"If-Match": 'W/"1"'})
+
+    assert_problem(response, 412, "version_conflict")
+    assert (await http.get(f"/loans/{application_id}")).json()["status"] == "pending"
+
+
+async def test_an_undecodable_body_is_a_422(http):
+    response = await http.post(
+        "/loans/apply",
+        content=b'{"applicant_name": "\xff\xfe", "amount": 1}',
+        headers={"content-type": "application/json"},
+    )
+
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["errors"][0]["location"] == "body"
 
 
 # Withdrawal ---------------------------------------------------------------------------------------------------

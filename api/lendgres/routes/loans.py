@@ -55,7 +55,7 @@ def _pool(request: Request) -> Any:
     return request.app.state.pool
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
 
 
 def _expected_version(if_match: str | None, expected_version: int | None) -> int | None:
@@ -64,29 +64,21 @@ def _expected_version(if_match: str | None, expected_version: int | None) -> int
         return expected_version
     match = _ETAG.match(if_match)
     if match is None:
-        raise Problem(
-            422,
-            "validation_failed",
-            "Validation failed",
-            'If-Match must be an ETag such as "3"',
-            {"errors": [{"location": "header", "field": "If-Match", "message": 'must be an ETag like "3"'}]},
+        raise Problem.invalid(
+            "header", "If-Match", 'must be an ETag such as "3"', 'If-Match must be an ETag such as "3"'
         )
-    version = int(match.group(1))
-    if expected_version is not None and expected_version != version:
+    if match.group(1):
+        # If-Match compares strongly (RFC 9110): a weak tag never matches.
         raise Problem(
-            422,
-            "validation_failed",
-            "Validation failed",
+            412, "version_conflict", "Version conflict", "If-Match cannot be met by a weak ETag", {"if_match": if_match}
+        )
+    version = int(match.group(2))
+    if expected_version is not None and expected_version != version:
+        raise Problem.invalid(
+            "header",
+            "If-Match",
+            "names another version than expected_version",
             "If-Match and expected_version disagree",
-            {
-                "errors": [
-                    {
-                        "location": "header",
-                        "field": "If-Match",
-                        "message": "names another version than expected_version",
-                    }
-                ]
-            },
         )
     return version
 
@@ -155,21 +147,19 @@ async def decide_application(
 ) -> Response:
     if decision is None:
         if approved is None:
-            raise Problem(
-                422,
-                "validation_failed",
-                "Validation failed",
+            raise Problem.invalid(
+                "body",
+                "",
+                "Field required",
                 "Send a JSON body {outcome, reason} (or the legacy query parameters approved and reason)",
-                {"errors": [{"location": "body", "field": "", "message": "Field required"}]},
             )
         decision = DecisionRequest(outcome="approved" if approved else "rejected", reason=reason or "")
     elif approved is not None or reason is not None:
-        raise Problem(
-            422,
-            "validation_failed",
-            "Validation failed",
+        raise Problem.invalid(
+            "query",
+            "approved",
+            "not allowed with a body",
             "Send either a JSON body or the legacy query parameters, not both",
-            {"errors": [{"location": "query", "field": "approved", "message": "not allowed with a body"}]},
         )
     result = await db.call(
         _pool(request),
