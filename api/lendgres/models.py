@@ -134,38 +134,35 @@ class Applicant(BaseModel):
     external_ref: str | None
 
 
+_APPLICATION_EXAMPLE: dict[str, Any] = {
+    "application_id": 1,
+    "status": "pending",
+    "next_statuses": ["approved", "manual_review", "rejected", "withdrawn"],
+    "amount": "15000.00",
+    "currency": "USD",
+    "term_months": None,
+    "purpose": None,
+    "external_ref": None,
+    "withdrawal_reason": None,
+    "applicant_id": 1,
+    "applicant_name": "Jane Doe",
+    "applicant": {
+        "applicant_id": 1,
+        "name": "Jane Doe",
+        "email": None,
+        "phone": None,
+        "external_ref": None,
+    },
+    "version": 1,
+    "created_at": "2026-11-25T15:42:50.666442Z",
+    "updated_at": "2026-11-25T15:42:50.666442Z",
+    "decision": None,
+    "decisions": [],
+}
+
+
 class Application(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "application_id": 1,
-                    "status": "pending",
-                    "next_statuses": ["approved", "manual_review", "rejected", "withdrawn"],
-                    "amount": "15000.00",
-                    "currency": "USD",
-                    "term_months": None,
-                    "purpose": None,
-                    "external_ref": None,
-                    "withdrawal_reason": None,
-                    "applicant_id": 1,
-                    "applicant_name": "Jane Doe",
-                    "applicant": {
-                        "applicant_id": 1,
-                        "name": "Jane Doe",
-                        "email": None,
-                        "phone": None,
-                        "external_ref": None,
-                    },
-                    "version": 1,
-                    "created_at": "2026-11-25T15:42:50.666442Z",
-                    "updated_at": "2026-11-25T15:42:50.666442Z",
-                    "decision": None,
-                    "decisions": [],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_APPLICATION_EXAMPLE]})
 
     application_id: int
     status: str
@@ -187,11 +184,42 @@ class Application(BaseModel):
 
 
 class DecisionResult(Decision):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": 3,
+                    "application_id": 1,
+                    "outcome": "approved",
+                    "approved": True,
+                    "reason": "Income verified; DTI 22%.",
+                    "reason_codes": ["DTI_OK"],
+                    "decided_by": "underwriter-1",
+                    "request_id": "5f0c7c2e9b1d4f7a",
+                    "decided_at": "2026-11-25T16:02:11.482913Z",
+                    "status": "approved",
+                    "version": 2,
+                }
+            ]
+        }
+    )
+
     status: str = Field(description="The application's status after the decision.")
     version: int = Field(description="The application's version after the decision.")
 
 
 class ApplicationPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": Application.model_config["json_schema_extra"]["examples"],  # type: ignore[index]
+                    "next_cursor": "MQ==",
+                }
+            ]
+        }
+    )
+
     items: list[Application]
     next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
 
@@ -210,6 +238,34 @@ class AuditEntry(BaseModel):
 
 
 class AuditTrail(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": 1,
+                    "verified": True,
+                    "rows_checked": 1,
+                    "broken_at_seq": None,
+                    "problem": None,
+                    "entries": [
+                        {
+                            "seq": 1,
+                            "table": "application",
+                            "row_id": "1",
+                            "action": "insert",
+                            "old": None,
+                            "new": {"application_id": 1, "status": "pending", "amount": 15000.00},
+                            "actor": "intake-agent",
+                            "request_id": "5f0c7c2e9b1d4f7a",
+                            "recorded_at": "2026-11-25T15:42:50.666442Z",
+                            "row_hash": "9c1d0f5e6a0b7d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f809",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     application_id: int
     verified: bool = Field(description="Whether the hash chain recomputes from the first entry to the last.")
     rows_checked: int
@@ -220,6 +276,34 @@ class AuditTrail(BaseModel):
 
 class ProblemDetails(BaseModel):
     """RFC 9457 problem details; `code` is stable and machine-readable."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:lendgres:problem:invalid_transition",
+                    "title": "Invalid status transition",
+                    "status": 409,
+                    "detail": "Application 1 is approved and cannot become rejected",
+                    "code": "invalid_transition",
+                    "application_id": 1,
+                    "current_status": "approved",
+                    "requested_status": "rejected",
+                    "allowed": [],
+                    "request_id": "5f0c7c2e9b1d4f7a",
+                },
+                {
+                    "type": "urn:lendgres:problem:validation_failed",
+                    "title": "Validation failed",
+                    "status": 422,
+                    "detail": "one field is invalid: amount must have at most 2 decimal places",
+                    "code": "validation_failed",
+                    "errors": [{"field": "amount", "message": "must have at most 2 decimal places"}],
+                    "request_id": "5f0c7c2e9b1d4f7a",
+                },
+            ]
+        }
+    )
 
     type: str
     title: str

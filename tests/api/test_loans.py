@@ -874,3 +874,14 @@ async def test_readyz_accepts_a_database_ahead_of_the_code(http, postgresql):
 
     assert response.status_code == 200, response.text
     assert response.json()["schema_version"] == "99991231235959"
+
+
+async def test_a_real_500_logs_its_cause_with_the_request_id_and_shows_none_of_it(http, postgresql, caplog):
+    postgresql.execute("revoke execute on function lending.get_application(bigint) from lending_api")
+
+    response = await http.get("/loans/1", headers={"X-Request-Id": "trace-500"})
+
+    problem = assert_problem(response, 500, "internal_error")
+    assert "permission" not in response.text and "lending" not in problem["detail"]
+    [logged] = [record for record in caplog.records if "trace-500" in record.getMessage()]
+    assert logged.exc_info is not None and "permission denied" in str(logged.exc_info[1])

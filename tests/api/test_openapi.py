@@ -111,17 +111,6 @@ async def test_request_bodies_carry_valid_examples(http):
                 model.model_validate(example)  # every example is a request the API accepts in shape
 
 
-async def test_errors_are_documented_as_problems(http):
-    document = await openapi(http)
-
-    for method, path, operation in operations(document):
-        if path.startswith("/loans"):
-            for status in ("404", "409", "422"):
-                response = operation["responses"].get(status)
-                assert response is not None, (method, path, status)
-                assert "application/problem+json" in response["content"], (method, path, status)
-
-
 async def test_request_body_examples_work_against_the_api(http):
     """The first example of each body, sent as documented, succeeds on a fresh application."""
     document = await openapi(http)
@@ -134,3 +123,22 @@ async def test_request_body_examples_work_against_the_api(http):
         response = await http.post(path.format(application_id=created.json()["application_id"]), json=example)
 
         assert response.status_code in (200, 201), (path, response.text)
+
+
+async def test_every_loans_operation_documents_its_result_with_an_example_and_its_problems(http):
+    document = (await http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for (method, path), operation_id in EXPECTED_OPERATIONS.items():
+        if not path.startswith("/loans"):
+            continue
+        operation = document["paths"][path][method]
+        success = next(status for status in operation["responses"] if status.startswith("2"))
+        reference = operation["responses"][success]["content"]["application/json"]["schema"]["$ref"]
+        assert schemas[reference.rsplit("/", 1)[1]].get("examples"), f"{operation_id}: result without examples"
+        problems = {status for status in operation["responses"] if not status.startswith("2")}
+        assert "503" in problems, operation_id
+        for status in problems - {"503"}:
+            content = operation["responses"][status]["content"]
+            assert "application/problem+json" in content, (operation_id, status)
+    assert schemas["ProblemDetails"]["examples"]
+    assert "404" not in document["paths"]["/loans/apply"]["post"]["responses"]

@@ -40,15 +40,25 @@ IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetails, "content": {"application/problem+json": {}}, "description": description}
-    for status, description in {
-        404: "No such application (code not_found).",
-        409: "Conflict: invalid_transition, version_conflict or applicant_exists.",
-        412: "If-Match named a stale version (code version_conflict).",
-        422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
-    }.items()
+_PROBLEM_DESCRIPTIONS = {
+    404: "No such application (code not_found).",
+    409: "Conflict: invalid_transition, version_conflict, applicant_exists or conflict; the body says which.",
+    412: "If-Match named a stale version (code version_conflict).",
+    422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
+    503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
 }
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses an operation can give, for the OpenAPI document."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "content": {"application/problem+json": {}},
+            "description": _PROBLEM_DESCRIPTIONS[status],
+        }
+        for status in (*statuses, 503)
+    }
 
 
 def _pool(request: Request) -> Any:
@@ -91,7 +101,7 @@ def _expected_version(if_match: str | None, expected_version: int | None) -> int
     description="Use this first, once the borrower's name and the amount are known. Returns the application; "
     "keep its application_id for every later step. Safe to retry with the same Idempotency-Key.",
     response_model=Application,
-    responses={201: {"headers": {"Location": {"description": "/loans/{application_id}"}}}, **PROBLEMS},
+    responses={201: {"headers": {"Location": {"description": "/loans/{application_id}"}}}, **problems(409, 422)},
 )
 async def submit_application(
     request: Request,
@@ -117,7 +127,7 @@ async def submit_application(
     description="Use before acting on an application, to learn its status, version and allowed next statuses. "
     "The ETag header carries the version, for If-Match.",
     response_model=Application,
-    responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **PROBLEMS},
+    responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **problems(404, 422)},
 )
 async def get_application(request: Request, application_id: ApplicationId) -> Response:
     result = await db.call(_pool(request), "lending.get_application", application_id=application_id)
@@ -133,7 +143,7 @@ async def get_application(request: Request, application_id: ApplicationId) -> Re
     "forever. Send the JSON body; the legacy form `?approved=true&reason=...` is also accepted. Pass "
     "expected_version (or If-Match) to fail instead of overwriting a decision you have not seen.",
     response_model=DecisionResult,
-    responses=PROBLEMS,
+    responses=problems(404, 409, 412, 422),
 )
 async def decide_application(
     request: Request,
@@ -182,7 +192,7 @@ async def decide_application(
     summary="Withdraw a pending or in-review application at the applicant's request",
     description="Final: a withdrawn application cannot be decided. Optional reason and expected_version.",
     response_model=Application,
-    responses=PROBLEMS,
+    responses=problems(404, 409, 412, 422),
 )
 async def withdraw_application(
     request: Request,
@@ -213,7 +223,7 @@ async def withdraw_application(
     description="Use to find applications waiting for work (e.g. status=manual_review). Follow next_cursor "
     "with `after` until it is null.",
     response_model=ApplicationPage,
-    responses=PROBLEMS,
+    responses=problems(422),
 )
 async def list_applications(
     request: Request,
@@ -234,7 +244,7 @@ async def list_applications(
     description="Every change to the application and its decisions, in order, with who made it and the request "
     "id. verified is false if any entry was edited, removed or reordered.",
     response_model=AuditTrail,
-    responses=PROBLEMS,
+    responses=problems(404, 422),
 )
 async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
     result = await db.call(_pool(request), "lending.application_audit", application_id=application_id)
