@@ -58,12 +58,13 @@ def _request(url: str, body: dict[str, object] | None = None) -> tuple[int, dict
 
 
 class Serving:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path | None, *options: str, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        where = ["--data-dir", str(data_dir)] if data_dir else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lendgres.cli", "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
-            env=_env(),
+            [sys.executable, "-m", "lendgres.cli", "serve", *where, "--port", str(self.port), *options],
+            env=env or _env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -199,6 +200,35 @@ def test_an_installed_wheel_carries_and_applies_its_migrations(pg_server: Server
         with psycopg.connect(pg_server.superuser_url(database)) as connection:
             version = connection.execute("select max(version) from public.schema_migrations").fetchone()
         assert version == (migrations.latest_version(),)
+    finally:
+        with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
+            connection.execute(f"drop database {database} with (force)")
+
+
+def test_serve_migrates_an_external_database_when_asked_and_runs_workers(
+    pg_server: Server, postgresql_noproc: object
+) -> None:
+    """postgresql_noproc is asked for the login roles it provisions."""
+    database = f"lendgres_serve_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
+        connection.execute(f"create database {database}")
+    api_url = f"postgresql://lendgres_test_http@/{database}?host={pg_server.socket_dir}"
+    try:
+        env = _env(DATABASE_URL=api_url, LENDGRES_ADMIN_DATABASE_URL=pg_server.dbmate_url(database))
+        refused = lendgres("serve", "--port", str(_free_port()), env=env)
+        assert refused.returncode == 1 and "run `lendgres migrate`" in refused.stderr  # empty: not without --migrate
+
+        server = Serving(None, "--migrate", "--workers", "2", env=env)
+        try:
+            ids = set()
+            for _ in range(6):
+                status, created = _request(f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 5})
+                assert status == 201
+                ids.add(created["application_id"])
+            assert len(ids) == 6
+        finally:
+            output = server.stop()
+        assert output.count("Started server process") == 2, output
     finally:
         with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
             connection.execute(f"drop database {database} with (force)")

@@ -36,8 +36,8 @@ insert into lending_private.error_code (code, http_status, title, description) v
 
 -- Timestamps in API documents and error details: RFC 3339 in UTC, whatever the session's TimeZone.
 -- Helpers, even one-line ones like this, are PL/pgSQL: a PL/pgSQL function is compiled once per session, whereas
--- a SQL function is set up again at every call site in every transaction, which cost an application about a
--- sixth of its time (bench/README.md).
+-- a SQL function is set up again at every call site in every transaction, which cost lending.apply about a sixth
+-- of its time under pgbench.
 create function lending_private.json_time(at timestamptz)
 returns text
 language plpgsql
