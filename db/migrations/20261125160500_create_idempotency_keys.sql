@@ -93,9 +93,11 @@ begin
             lending_private.request_hash(operation, request), response);
     -- Keep the table bounded without a scheduler: each write that stores a key removes a few expired ones (more
     -- than it adds), skipping any that a concurrent transaction holds, so writers never wait on each other here.
+    -- Ordered by expiry, the scan walks the expiry index and stops at the first live key, however large the table.
     delete from lending_private.idempotency_key as k
-     where k.ctid = any (array(select e.ctid from lending_private.idempotency_key as e
-                                where e.expires_at <= now() limit 4 for update skip locked));
+     using (select e.actor, e.idempotency_key from lending_private.idempotency_key as e
+             where e.expires_at <= now() order by e.expires_at limit 4 for update skip locked) as expired
+     where k.actor = expired.actor and k.idempotency_key = expired.idempotency_key;
   end if;
   return response || jsonb_build_object('replayed', false);
 end;
