@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.conftest import role_url
 from tests.db.conftest import call
 
 API_ROLES = ("lending_api", "lending_reporting", "public")
@@ -128,17 +129,14 @@ def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psy
             assert not may, f"{role} may execute {signature}"
 
 
-def test_private_functions_cannot_be_redirected_by_a_callers_search_path(superuser: psycopg.Connection) -> None:
-    """Each private function either pins search_path, or has a SQL-standard body (BEGIN ATOMIC) whose names were
-    resolved once, when it was created."""
+def test_private_functions_pin_search_path(superuser: psycopg.Connection) -> None:
     rows = superuser.execute(
-        """select p.oid::regprocedure::text, p.proconfig, p.prosqlbody is not null
+        """select p.oid::regprocedure::text, p.proconfig
              from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'lending_private'"""
     ).fetchall()
     assert rows
-    for signature, config, standard_body in rows:
-        pinned = config is not None and PINNED in config
-        assert pinned or standard_body, f"{signature} neither pins search_path nor has a SQL-standard body"
+    for signature, config in rows:
+        assert config is not None and PINNED in config, f"{signature} has search_path {config}"
 
 
 def test_the_api_role_calls_functions_but_cannot_touch_tables(client: psycopg.Connection) -> None:
@@ -153,8 +151,6 @@ def test_the_api_role_calls_functions_but_cannot_touch_tables(client: psycopg.Co
 
 
 def test_the_reporting_role_reads_tables_but_cannot_write_or_call(postgresql: psycopg.Connection) -> None:
-    from tests.conftest import role_url
-
     with psycopg.connect(role_url(postgresql, "lendgres_test_reporting"), autocommit=True) as reporting:
         assert reporting.execute("select count(*) from lending_private.application").fetchone() == (0,)
         for statement in (
@@ -166,8 +162,6 @@ def test_the_reporting_role_reads_tables_but_cannot_write_or_call(postgresql: ps
 
 
 def test_a_role_without_grants_reaches_nothing(postgresql: psycopg.Connection) -> None:
-    from tests.conftest import role_url
-
     with psycopg.connect(role_url(postgresql, "lendgres_test_nobody"), autocommit=True) as nobody:
         for statement in ("select lending.schema_version()", "select * from lending_private.party"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
