@@ -236,6 +236,71 @@ Errors: validation_failed, not_found, version_conflict, invalid_transition, idem
 
 
 --
+-- Name: events_after(text, integer, bigint, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.events_after(after text DEFAULT NULL::text, "limit" integer DEFAULT 100, application_id bigint DEFAULT NULL::bigint, event_type text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  v_after_transaction xid8 := '0';
+  v_after_event bigint := 0;
+  v_events jsonb;
+  v_last_cursor text;
+begin
+  if after is not null and after ~ '^[0-9]{1,20}-[0-9]{1,19}$' then
+    v_after_transaction := split_part(after, '-', 1)::xid8;
+    v_after_event := split_part(after, '-', 2)::bigint;
+  end if;
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('after', case when after is not null and after !~ '^[0-9]{1,20}-[0-9]{1,19}$'
+                                              then 'must be a next_cursor returned by an earlier call' end),
+    lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 1000
+                                              then 'must be between 1 and 1000' end),
+    lending_private.field_error('event_type', case when event_type !~ '^[a-z]+(\.[a-z_]+)+$'
+                                                   then 'must be an event type such as application.decided' end)]);
+
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
+           'event_type', e.event_type, 'application_id', e.application_id, 'payload', e.payload,
+           'actor', e.actor, 'request_id', e.request_id, 'occurred_at', lending_private.json_time(e.occurred_at))
+           order by e.transaction_id, e.event_id), '[]'),
+         (array_agg(lending_private.event_cursor(e.transaction_id, e.event_id)
+                    order by e.transaction_id desc, e.event_id desc))[1]
+    into v_events, v_last_cursor
+    from (select * from lending_private.event as e
+           where (e.transaction_id, e.event_id) > (v_after_transaction, v_after_event)
+             and e.transaction_id < v_horizon
+             and (events_after.application_id is null or e.application_id = events_after.application_id)
+             and (events_after.event_type is null or e.event_type = events_after.event_type)
+           order by e.transaction_id, e.event_id
+           limit "limit") as e;
+
+  return jsonb_build_object(
+    'events', v_events,
+    'next_cursor', coalesce(v_last_cursor, after, lending_private.event_cursor(v_after_transaction, v_after_event)));
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION events_after(after text, "limit" integer, application_id bigint, event_type text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.events_after(after text, "limit" integer, application_id bigint, event_type text) IS 'Reads the events feed in commit order, after a cursor.
+
+Events record every state change: application.filed, application.decided, application.withdrawn and
+application.updated, each with the application_id, a small payload, the actor and the request id. Pass the
+next_cursor of the previous call as after (omit it to start from the beginning); an event appears only once every
+transaction that could precede it has finished, so a cursor never skips one. Filters: application_id and
+event_type. limit is 1-1000 (default 100).
+Returns: {events: [{cursor, event_type, application_id, payload, actor, request_id, occurred_at}], next_cursor}.
+Errors: validation_failed.';
+
+
+--
 -- Name: get_application(bigint); Type: FUNCTION; Schema: lending; Owner: -
 --
 
@@ -425,6 +490,29 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units smallint) IS 'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
+
+
+--
+-- Name: append_event(bigint, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.append_event(application_id bigint, event_type text, payload jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  insert into lending_private.event (application_id, event_type, payload, actor, request_id)
+  values (application_id, event_type, payload, lending_private.current_actor(), lending_private.current_request_id());
+  perform pg_notify('lending_events', '');
+end;
+$$;
+
+
+--
+-- Name: FUNCTION append_event(application_id bigint, event_type text, payload jsonb); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.append_event(application_id bigint, event_type text, payload jsonb) IS 'Appends an event for an application and notifies the lending_events channel at commit.';
 
 
 --
@@ -850,6 +938,20 @@ COMMENT ON FUNCTION lending_private.enforce_status_machine() IS 'Trigger: new ap
 
 
 --
+-- Name: event_cursor(xid8, bigint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.event_cursor(transaction_id xid8, event_id bigint) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return transaction_id::text || '-' || event_id::text;
+end;
+$$;
+
+
+--
 -- Name: fail(text, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -1189,6 +1291,46 @@ $_$;
 --
 
 COMMENT ON FUNCTION lending_private.phone_error(value text) IS 'What is wrong with a phone number, or null.';
+
+
+--
+-- Name: record_application_event(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.record_application_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_payload jsonb := jsonb_build_object('status', new.status, 'version', new.version);
+begin
+  if tg_op = 'INSERT' then
+    perform lending_private.append_event(new.application_id, 'application.filed', v_payload);
+  elsif new.status is distinct from old.status then
+    v_payload := v_payload || jsonb_build_object('previous_status', old.status);
+    if new.status = 'withdrawn' then
+      perform lending_private.append_event(new.application_id, 'application.withdrawn', v_payload);
+    else
+      perform lending_private.append_event(new.application_id, 'application.decided', v_payload || jsonb_build_object(
+        'decision', (select jsonb_build_object('decision_id', d.decision_id, 'outcome', d.outcome,
+                                               'reason_codes', to_jsonb(d.reason_codes))
+                       from lending_private.decision as d
+                      where d.application_id = new.application_id and d.outcome = new.status
+                      order by d.decision_id desc limit 1)));
+    end if;
+  elsif new is distinct from old then
+    perform lending_private.append_event(new.application_id, 'application.updated', v_payload);
+  end if;
+  return null;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION record_application_event(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.record_application_event() IS 'Trigger: appends application.filed, application.decided, application.withdrawn or application.updated.';
 
 
 --
@@ -1582,6 +1724,58 @@ COMMENT ON TABLE lending_private.error_code IS 'The catalogue of machine error c
 
 
 --
+-- Name: event; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.event (
+    transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    event_id bigint NOT NULL,
+    application_id bigint NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    actor text NOT NULL,
+    request_id text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT event_type_is_dotted CHECK ((event_type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
+);
+
+
+--
+-- Name: TABLE event; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.event IS 'Append-only feed of state changes, in commit order by (transaction_id, event_id). Written by triggers.';
+
+
+--
+-- Name: COLUMN event.transaction_id; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.event.transaction_id IS 'The writing transaction; orders the feed.';
+
+
+--
+-- Name: COLUMN event.event_id; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.event.event_id IS 'Orders the events of one transaction.';
+
+
+--
+-- Name: event_event_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.event ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.event_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: idempotency_key; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -1765,6 +1959,14 @@ ALTER TABLE ONLY lending_private.error_code
 
 
 --
+-- Name: event event_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.event
+    ADD CONSTRAINT event_pkey PRIMARY KEY (transaction_id, event_id);
+
+
+--
 -- Name: idempotency_key idempotency_key_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
 --
 
@@ -1833,6 +2035,13 @@ CREATE INDEX decision_application ON lending_private.decision USING btree (appli
 
 
 --
+-- Name: event_application; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX event_application ON lending_private.event USING btree (application_id, transaction_id, event_id);
+
+
+--
 -- Name: idempotency_key_expiry; Type: INDEX; Schema: lending_private; Owner: -
 --
 
@@ -1851,6 +2060,13 @@ CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.aud
 --
 
 CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.decision FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: event _100_refuse_change; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.event FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
 
 
 --
@@ -1889,6 +2105,13 @@ CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.decision 
 
 
 --
+-- Name: event _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.event FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
 -- Name: party _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
@@ -1921,6 +2144,13 @@ CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.application FO
 --
 
 CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.party FOR EACH ROW EXECUTE FUNCTION lending_private.bump_version();
+
+
+--
+-- Name: application _800_event; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _800_event AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_application_event();
 
 
 --
@@ -1994,4 +2224,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125160300'),
     ('20261125160400'),
     ('20261125160500'),
-    ('20261125160600');
+    ('20261125160600'),
+    ('20261125160700');

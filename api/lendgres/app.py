@@ -11,8 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from . import __version__, db, errors
+from .events import EventsListener
 from .http import RequestIdMiddleware
-from .routes import health, loans
+from .routes import events, health, loans
 from .settings import Settings
 
 DESCRIPTION = """\
@@ -31,9 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await db.create_pool(settings)
+        app.state.events_listener = EventsListener(settings.database_url)
+        await app.state.events_listener.start()
         try:
             yield
         finally:
+            await app.state.events_listener.stop()
             await app.state.pool.close()
 
     app = FastAPI(
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(loans.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     app.add_middleware(RequestIdMiddleware)
 

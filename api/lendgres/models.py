@@ -274,6 +274,47 @@ class AuditTrail(BaseModel):
     entries: list[AuditEntry]
 
 
+class Event(BaseModel):
+    cursor: str = Field(description="Resume after this event by passing it as `after`.")
+    event_type: str
+    application_id: int
+    payload: dict[str, Any]
+    actor: str
+    request_id: str | None
+    occurred_at: str
+
+
+class EventPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "cursor": "7421-18",
+                            "event_type": "application.decided",
+                            "application_id": 1,
+                            "payload": {
+                                "status": "approved",
+                                "version": 2,
+                                "previous_status": "pending",
+                                "decision": {"decision_id": 3, "outcome": "approved", "reason_codes": ["DTI_OK"]},
+                            },
+                            "actor": "underwriter-1",
+                            "request_id": "5f0c7c2e9b1d4f7a",
+                            "occurred_at": "2026-11-25T16:02:11.482913Z",
+                        }
+                    ],
+                    "next_cursor": "7421-18",
+                }
+            ]
+        }
+    )
+
+    events: list[Event]
+    next_cursor: str = Field(description="Pass as `after` next time, whether or not events came back.")
+
+
 class ProblemDetails(BaseModel):
     """RFC 9457 problem details; `code` is stable and machine-readable."""
 

@@ -23,6 +23,7 @@ FUNCTION_GRANTS = {
     "list_applications": {"lending_api"},
     "application_audit": {"lending_api"},
     "schema_version": {"lending_api"},
+    "events_after": {"lending_api"},
 }
 
 

@@ -1,0 +1,68 @@
+"""Wake-ups for long-polling readers of the events feed.
+
+Each worker keeps one connection, outside the pool, LISTENing on the channel the event triggers NOTIFY at commit.
+Waiters never hold a database connection while they wait: they wait on an asyncio.Event that the listener sets
+when a notification arrives, then read the feed again through the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger("lendgres")
+
+CHANNEL = "lending_events"
+RECONNECT_DELAY_S = 1.0
+
+
+class EventsListener:
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._changed = asyncio.Event()
+        self._connection: Any = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._listen()
+        self._keeper = asyncio.create_task(self._keep_listening())
+
+    async def stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        if self._connection is not None:
+            await self._connection.close()
+
+    def next_change(self) -> asyncio.Event:
+        """The event that the next notification sets. Take it before reading the feed, so that a commit between
+        the read and the wait still wakes the waiter."""
+        return self._changed
+
+    def _notified(self, *_: object) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def _listen(self) -> None:
+        self._lost.clear()
+        self._connection = await asyncpg.connect(self._database_url)
+        self._connection.add_termination_listener(lambda *_: self._lost.set())
+        await self._connection.add_listener(CHANNEL, self._notified)
+
+    async def _keep_listening(self) -> None:
+        """Reconnects a lost listening connection; waiters woken meanwhile just read the feed again."""
+        while True:
+            await self._lost.wait()
+            self._notified()
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("events listener cannot reconnect (%s); retrying", exc)
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                self._lost.set()

@@ -1,0 +1,94 @@
+"""GET /events: commit-ordered pages, filters, resumption from a cursor, and long polling that wakes on commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from lendgres import db
+from lendgres.app import create_app
+from lendgres.settings import Settings
+from tests.api.support import apply, assert_problem, decide
+from tests.conftest import role_url
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_events_follow_the_changes_in_order(http):
+    first = (await apply(http))["application_id"]
+    second = (await apply(http))["application_id"]
+    assert (await decide(http, first, "approved")).status_code == 201
+
+    response = await http.get("/events")
+
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert [(e["application_id"], e["event_type"]) for e in page["events"]] == [
+        (first, "application.filed"),
+        (second, "application.filed"),
+        (first, "application.decided"),
+    ]
+    assert page["next_cursor"] == page["events"][-1]["cursor"]
+    only_second = (await http.get("/events", params={"application_id": second})).json()["events"]
+    assert [e["application_id"] for e in only_second] == [second]
+    decided = (await http.get("/events", params={"type": "application.decided"})).json()["events"]
+    assert [e["event_type"] for e in decided] == ["application.decided"]
+
+
+async def test_bad_parameters_are_problems(http):
+    for params in [{"after": "nope"}, {"limit": 0}, {"wait": 31}, {"wait": -1}, {"type": "Nope"}]:
+        assert_problem(await http.get("/events", params=params), 422, "validation_failed")
+
+
+async def test_a_waiter_wakes_on_commit_without_polling(http, app, monkeypatch):
+    start = (await http.get("/events")).json()["next_cursor"]
+    calls = []
+    first_read = asyncio.Event()
+    real_call = db.call
+
+    async def counted_call(pool, function, **arguments):
+        calls.append(function)
+        result = await real_call(pool, function, **arguments)
+        first_read.set()
+        return result
+
+    monkeypatch.setattr(db, "call", counted_call)
+    waiter = asyncio.create_task(http.get("/events", params={"after": start, "wait": 25}))
+    await asyncio.wait_for(first_read.wait(), timeout=5)  # the waiter has read the feed once and found nothing
+    await asyncio.sleep(0.3)
+    assert not waiter.done()
+
+    created = await apply(http)
+    response = await asyncio.wait_for(waiter, timeout=5)
+
+    assert response.status_code == 200
+    assert [e["application_id"] for e in response.json()["events"]] == [created["application_id"]]
+    assert calls.count("lending.events_after") == 2  # once before waiting, once after the wake-up: no polling
+
+
+async def test_a_wait_without_changes_returns_an_empty_page_at_its_deadline(http):
+    cursor = (await http.get("/events")).json()["next_cursor"]
+
+    response = await http.get("/events", params={"after": cursor, "wait": 0.5})
+
+    assert response.status_code == 200
+    assert response.json() == {"events": [], "next_cursor": cursor}
+
+
+async def test_a_cursor_survives_a_restart_of_the_api(postgresql):
+    settings = Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1, pool_max_size=4)
+    for run in range(2):
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://lendgres.test") as http:
+                if run == 0:
+                    before = (await apply(http))["application_id"]
+                    cursor = (await http.get("/events")).json()["next_cursor"]
+                else:
+                    after = (await apply(http))["application_id"]
+                    events = (await http.get("/events", params={"after": cursor})).json()["events"]
+                    assert [e["application_id"] for e in events] == [after]
+                    assert before != after
