@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +14,7 @@ from starlette.responses import Response
 
 from . import __version__, db, errors
 from .events import EventsListener
-from .http import RequestIdMiddleware
+from .http import RequestIdMiddleware, access_log
 from .routes import events, health, loans
 from .settings import Settings
 
@@ -28,6 +30,7 @@ Writes accept an `Idempotency-Key` header: a retry with the same key and body re
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    _log_requests_to_stdout()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,9 +55,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
 
     async def problem_handler(request: Request, exc: Exception) -> Response:
-        return errors.from_exception(request, exc).response(request.state.request_id)
+        problem = errors.from_exception(request, exc)
+        request.state.error_code = problem.code
+        return problem.response(request.state.request_id)
 
     # Routes answer their own failures (LendgresRoute); these cover what happens before a route is found.
     app.add_exception_handler(HTTPException, problem_handler)
     app.add_exception_handler(RequestValidationError, problem_handler)
     return app
+
+
+def _log_requests_to_stdout() -> None:
+    """One JSON line per request on standard output, unless the host application configured the log itself."""
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False

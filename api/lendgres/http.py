@@ -4,9 +4,12 @@ the envelopes that writing functions return."""
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +48,9 @@ class LendgresRoute(APIRoute):
             try:
                 return await handler(exact)
             except Exception as exc:
-                return errors.from_exception(exact, exc).response(exact.state.request_id)
+                problem = errors.from_exception(exact, exc)
+                exact.state.error_code = problem.code
+                return problem.response(exact.state.request_id)
 
         return handle
 
@@ -55,7 +60,9 @@ _REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,200}")
 
 class RequestIdMiddleware:
     """Gives every request an id (the client's X-Request-Id when it is sane, else a new one), puts it in
-    request.state for the database call and the logs, and returns it in every response's X-Request-Id."""
+    request.state for the database call and the logs, returns it in every response's X-Request-Id, and writes one
+    JSON line per request to the `lendgres.access` log. Refused and failed calls roll back and leave no audit row,
+    so this line is their only trace."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -64,17 +71,50 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request_id = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
         if not _REQUEST_ID.fullmatch(request_id):
             request_id = uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id.decode()
+        status = 500
 
         async def send_with_request_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
             await send(message)
 
-        await self.app(scope, receive, send_with_request_id)
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            _log_request(scope, status, time.perf_counter() - started)
+
+
+access_log = logging.getLogger("lendgres.access")
+
+
+def _log_request(scope: Scope, status: int, duration_s: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    route = scope.get("route")
+    actor = next((value for name, value in scope["headers"] if name == b"x-actor"), b"anonymous")
+    state = scope["state"]
+    access_log.info(
+        json.dumps(
+            {
+                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "request_id": state["request_id"],
+                "actor": actor.decode("latin-1"),
+                "method": scope["method"],
+                "route": getattr(route, "path", None) or scope["path"],
+                "status": status,
+                "code": state.get("error_code"),
+                "duration_ms": round(duration_s * 1000, 3),
+            }
+        )
+    )
 
 
 def json_text(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:

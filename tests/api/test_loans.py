@@ -883,5 +883,44 @@ async def test_a_real_500_logs_its_cause_with_the_request_id_and_shows_none_of_i
 
     problem = assert_problem(response, 500, "internal_error")
     assert "permission" not in response.text and "lending" not in problem["detail"]
-    [logged] = [record for record in caplog.records if "trace-500" in record.getMessage()]
+    [logged] = [r for r in caplog.records if r.name == "lendgres" and "trace-500" in r.getMessage()]
     assert logged.exc_info is not None and "permission denied" in str(logged.exc_info[1])
+
+
+async def test_every_request_leaves_one_structured_log_line(http):
+    import json
+    import logging
+
+    lines: list[dict] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(record.getMessage()))
+
+    collector = Collect()
+    logging.getLogger("lendgres.access").addHandler(collector)
+    try:
+        created = await http.post(
+            "/loans/apply",
+            json={"applicant_name": "Jane Doe", "amount": 1},
+            headers={"X-Actor": "intake-agent", "X-Request-Id": "log-1"},
+        )
+        refused = await http.post(
+            f"/loans/{created.json()['application_id']}/decision",
+            json={"outcome": "maybe", "reason": "?"},
+            headers={"X-Request-Id": "log-2"},
+        )
+        await http.get("/no/such/route", headers={"X-Request-Id": "log-3"})
+    finally:
+        logging.getLogger("lendgres.access").removeHandler(collector)
+
+    assert refused.status_code == 422
+    assert [
+        (line["request_id"], line["actor"], line["method"], line["route"], line["status"], line["code"])
+        for line in lines
+    ] == [
+        ("log-1", "intake-agent", "POST", "/loans/apply", 201, None),
+        ("log-2", "anonymous", "POST", "/loans/{application_id}/decision", 422, "validation_failed"),
+        ("log-3", "anonymous", "GET", "/no/such/route", 404, "not_found"),
+    ]
+    assert all(line["duration_ms"] >= 0 and line["time"].endswith("+00:00") for line in lines)
