@@ -234,6 +234,10 @@ async def test_nasty_query_parameters(http):
                 check(await http.get("/loans", params={name: value}), LIST_STATUSES)
     repeated = await http.get("/loans?limit=1&limit=abc&status=pending&status=zzz")
     check(repeated, LIST_STATUSES)
+    for name in ("after", "limit", "wait", "application_id", "type"):
+        for value in [*values, "7421-18", "99999999999999999999999-1", "1e308", "30.0000001"]:
+            with case(("/events", name, value[:20])):
+                check(await http.get("/events", params={name: value}), {200, 422})
 
 
 async def test_nasty_headers(http):

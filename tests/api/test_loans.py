@@ -924,3 +924,11 @@ async def test_every_request_leaves_one_structured_log_line(http):
         ("log-3", "anonymous", "GET", "/no/such/route", 404, "not_found"),
     ]
     assert all(line["duration_ms"] >= 0 and line["time"].endswith("+00:00") for line in lines)
+
+
+async def test_ids_in_paths_are_digits(http):
+    application_id = (await apply(http))["application_id"]
+
+    for path in (f"/loans/{application_id}.0", f"/loans/+{application_id}", f"/loans/{application_id}e0"):
+        problem = assert_problem(await http.get(path), 422, "validation_failed")
+        assert problem["errors"][0]["field"] == "application_id"

@@ -7,6 +7,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
+from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from .. import db
@@ -26,7 +27,15 @@ from ..models import (
 
 router = APIRouter(route_class=LendgresRoute, tags=["loans"])
 
-ApplicationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The application's id.")]
+
+def _digits(value: object) -> object:
+    """An id in a path is written in digits: /loans/1.0 names nothing, rather than application 1."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a positive whole number written in digits")
+    return value
+
+
+ApplicationId = Annotated[int, BeforeValidator(_digits), Path(ge=1, le=2**63 - 1, description="The application's id.")]
 IdempotencyKey = Annotated[
     Text | None,
     Header(
