@@ -80,8 +80,8 @@ class Serving:
             time.sleep(0.2)
         raise AssertionError("lendgres serve did not become ready")
 
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, how: signal.Signals = signal.SIGINT) -> str:
+        self.process.send_signal(how)
         output, _ = self.process.communicate(timeout=60)
         return output
 
@@ -135,7 +135,8 @@ def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir:
         status, read = _request(f"{again.base}/loans/{created['application_id']}")
         assert (status, read["applicant_name"]) == (200, "Jane Doe")
     finally:
-        again.stop()
+        again.stop(signal.SIGTERM)  # as docker and systemd stop it
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived a SIGTERM"
 
 
 def test_serve_refuses_an_external_database_whose_migrations_are_behind(postgresql: psycopg.Connection) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,9 @@ def _serve(args: argparse.Namespace) -> int:
                 "run `lendgres migrate` (or serve --migrate)"
             )
     os.environ["LENDGRES_API_DATABASE_URL"] = api_url
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found: by default that
+    # kills the process before the embedded server is stopped. Make it an exit, so the finally below runs.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     print(f"lendgres: serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
     try:
         uvicorn.run(
@@ -107,6 +111,10 @@ def _serve(args: argparse.Namespace) -> int:
         if database is not None:
             database.stop()  # the embedded server lives as long as the API it serves
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _migrate(args: argparse.Namespace) -> int:
