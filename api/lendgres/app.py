@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from . import __version__, db, errors
+from . import __version__, db, errors, mcp_tools
 from .events import EventsListener
 from .http import RequestIdMiddleware, access_log
 from .routes import events, health, loans
@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.events_listener = EventsListener(settings.database_url)
         await app.state.events_listener.start()
         try:
-            yield
+            async with mcp_server.session_manager.run():
+                yield
         finally:
             await app.state.events_listener.stop()
             await app.state.pool.close()
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(loans.router)
     app.include_router(events.router)
     app.include_router(health.router)
+    mcp_server = mcp_tools.mount(app, list(settings.allowed_hosts))
     app.add_middleware(RequestIdMiddleware)
 
     async def problem_handler(request: Request, exc: Exception) -> Response:

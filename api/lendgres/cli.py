@@ -21,10 +21,12 @@ from pathlib import Path
 import asyncpg
 
 from . import embedded, migrations
+from .settings import Settings
 
 log = logging.getLogger("lendgres")
 
 DEFAULT_DATA_DIR = Path(".lendgres")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +93,11 @@ def _serve(args: argparse.Namespace) -> int:
                 "run `lendgres migrate` (or serve --migrate)"
             )
     os.environ["LENDGRES_API_DATABASE_URL"] = api_url
+    if (
+        args.host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
+        and "LENDGRES_ALLOWED_HOSTS" not in os.environ
+    ):
+        os.environ["LENDGRES_ALLOWED_HOSTS"] = ",".join((*Settings.allowed_hosts, f"{args.host}:*"))
     # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found: by default that
     # kills the process before the embedded server is stopped. Make it an exit, so the finally below runs.
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -45,7 +45,10 @@ class Problem(Exception):
         )
 
     def response(self, request_id: str | None) -> Response:
-        body = {
+        return Response(json.dumps(self.body(request_id)), self.status, self.headers, media_type=PROBLEM_MEDIA_TYPE)
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        return {
             "type": f"urn:lendgres:problem:{self.code}",
             "title": self.title,
             "status": self.status,
@@ -54,7 +57,6 @@ class Problem(Exception):
             **self.extensions,
             "request_id": request_id,
         }
-        return Response(json.dumps(body), self.status, self.headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 # SQLSTATEs of PostgreSQL itself that a client's input can cause: (status, code, title).

@@ -15,6 +15,8 @@ class Settings:
     # asyncpg prepares each statement once per connection. Behind PgBouncer in transaction mode without prepared
     # statement support, set LENDGRES_STATEMENT_CACHE_SIZE=0.
     statement_cache_size: int = 100
+    # Host headers the MCP endpoint answers to (DNS rebinding protection); "host:*" allows any port.
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -26,4 +28,9 @@ class Settings:
             pool_min_size=int(os.environ.get("LENDGRES_POOL_MIN_SIZE", cls.pool_min_size)),
             pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
+            allowed_hosts=tuple(
+                host.strip()
+                for host in os.environ.get("LENDGRES_ALLOWED_HOSTS", ",".join(cls.allowed_hosts)).split(",")
+                if host.strip()
+            ),
         )

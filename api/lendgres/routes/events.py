@@ -7,7 +7,7 @@ import contextlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
 from .. import db
@@ -38,13 +38,20 @@ async def wait_for_events(
     application_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only this application's.")] = None,
     event_type: Annotated[Text | None, Query(alias="type", description="Only events of this type.")] = None,
 ) -> Response:
+    return json_text(await read_events(request.app, after, limit, wait, application_id, event_type))
+
+
+async def read_events(
+    app: FastAPI, after: str | None, limit: int, wait: float, application_id: int | None, event_type: str | None
+) -> str:
+    """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    listener = request.app.state.events_listener
+    listener = app.state.events_listener
     while True:
         changed = listener.next_change()
         result = await db.call(
-            request.app.state.pool,
+            app.state.pool,
             "lending.events_after",
             after=after,
             limit=limit,
@@ -53,6 +60,6 @@ async def wait_for_events(
         )
         remaining = deadline - loop.time()
         if remaining <= 0 or json.loads(result)["events"]:
-            return json_text(result)
+            return result
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), remaining)
