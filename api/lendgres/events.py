@@ -56,13 +56,20 @@ class EventsListener:
         await self._connection.add_listener(CHANNEL, self._notified)
 
     async def _keep_listening(self) -> None:
-        """Reconnects a lost listening connection; waiters woken meanwhile just read the feed again."""
+        """Reconnects a lost listening connection. Once it listens again, every waiter reads the feed again: a
+        change that committed while nobody was listening sent its notification to no one."""
         while True:
             await self._lost.wait()
-            self._notified()
             try:
                 await self._listen()
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("events listener cannot reconnect (%s); retrying", exc)
                 await asyncio.sleep(RECONNECT_DELAY_S)
                 self._lost.set()
+            else:
+                self._notified()
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The listening connection's server process, for operators (and tests) to see which one it is."""
+        return None if self._connection is None or self._connection.is_closed() else self._connection.get_server_pid()

@@ -92,3 +92,22 @@ async def test_a_cursor_survives_a_restart_of_the_api(postgresql):
                     events = (await http.get("/events", params={"after": cursor})).json()["events"]
                     assert [e["application_id"] for e in events] == [after]
                     assert before != after
+
+
+async def test_a_lost_listening_connection_is_replaced_and_waiters_still_wake(http, app, postgresql):
+    listener = app.state.events_listener
+    lost_pid = listener.backend_pid
+    postgresql.execute("select pg_terminate_backend(%s)", [lost_pid])
+    for _ in range(500):
+        if listener.backend_pid not in (None, lost_pid):
+            break
+        await asyncio.sleep(0.01)
+    assert listener.backend_pid not in (None, lost_pid)
+
+    cursor = (await http.get("/events")).json()["next_cursor"]
+    waiter = asyncio.create_task(http.get("/events", params={"after": cursor, "wait": 25}))
+    await asyncio.sleep(0.3)
+    created = await apply(http)
+    response = await asyncio.wait_for(waiter, timeout=5)
+
+    assert [e["application_id"] for e in response.json()["events"]] == [created["application_id"]]
