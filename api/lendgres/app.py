@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,15 +34,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await db.create_pool(settings)
-        app.state.events_listener = EventsListener(settings.database_url)
-        await app.state.events_listener.start()
-        try:
-            async with mcp_server.session_manager.run():
-                yield
-        finally:
-            await app.state.events_listener.stop()
-            await app.state.pool.close()
+        async with AsyncExitStack() as resources:
+            app.state.pool = await db.create_pool(settings)
+            resources.push_async_callback(app.state.pool.close)
+            app.state.events_listener = EventsListener(settings.listen_database_url or settings.database_url)
+            await app.state.events_listener.start()
+            resources.push_async_callback(app.state.events_listener.stop)
+            await resources.enter_async_context(mcp_server.session_manager.run())
+            yield
 
     app = FastAPI(
         title="Lendgres",

@@ -59,10 +59,6 @@ def _unencodable(exc: Exception, names: list[str]) -> Problem:
     """The driver could not encode an argument for PostgreSQL: the caller's value, so a 422 naming it."""
     match = _ARGUMENT.search(str(exc))
     field = names[int(match.group(1)) - 1] if match else ""
-    return Problem(
-        422,
-        "validation_failed",
-        "Validation failed",
-        f"{field or 'an argument'} cannot be stored",
-        {"errors": [{"field": field, "message": "cannot be stored in the database"}]},
+    return Problem.invalid(
+        "request", field, "cannot be stored in the database", f"{field or 'an argument'} cannot be stored"
     )

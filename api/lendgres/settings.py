@@ -15,6 +15,9 @@ class Settings:
     # asyncpg prepares each statement once per connection. Behind PgBouncer in transaction mode without prepared
     # statement support, set LENDGRES_STATEMENT_CACHE_SIZE=0.
     statement_cache_size: int = 100
+    # The events feed's LISTEN connection needs a session of its own: behind PgBouncer in transaction mode, point
+    # this at PostgreSQL directly (or at a session-mode pool). Defaults to database_url.
+    listen_database_url: str | None = None
     # Host headers the MCP endpoint answers to (DNS rebinding protection); "host:*" allows any port.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
@@ -25,6 +28,7 @@ class Settings:
             raise RuntimeError("set DATABASE_URL (or run `lendgres serve`, which starts an embedded database)")
         return cls(
             database_url=url,
+            listen_database_url=os.environ.get("LENDGRES_LISTEN_DATABASE_URL") or None,
             pool_min_size=int(os.environ.get("LENDGRES_POOL_MIN_SIZE", cls.pool_min_size)),
             pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
