@@ -143,3 +143,17 @@ async def test_every_loans_operation_documents_its_result_with_an_example_and_it
             assert "application/problem+json" in content, (operation_id, status)
     assert schemas["ProblemDetails"]["examples"]
     assert "404" not in document["paths"]["/loans/apply"]["post"]["responses"]
+
+
+async def test_every_route_shows_an_example_of_its_answer(http):
+    document = (await http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for (method, path), operation_id in EXPECTED_OPERATIONS.items():
+        responses = document["paths"][path][method]["responses"]
+        success = next(status for status in responses if status.startswith("2"))
+        content = responses[success]["content"]["application/json"]
+        reference = content.get("schema", {}).get("$ref")
+        example = content.get("example") or (
+            schemas[reference.rsplit("/", 1)[1]].get("examples") if reference else None
+        )
+        assert example, f"{operation_id}: no example of its answer"

@@ -14,7 +14,12 @@ from ..http import LendgresRoute, json_text
 router = APIRouter(route_class=LendgresRoute, tags=["health"])
 
 
-@router.get("/healthz", operation_id="check_liveness", summary="Whether the process is alive (no database call)")
+@router.get(
+    "/healthz",
+    operation_id="check_liveness",
+    summary="Whether the process is alive (no database call)",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def healthz() -> Response:
     return json_text('{"status": "ok"}')
 
@@ -23,6 +28,26 @@ async def healthz() -> Response:
     "/readyz",
     operation_id="check_readiness",
     summary="Whether the database is reachable and has every migration this code needs (503 if not)",
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ready", "schema_version": "20261125160700"}}}},
+        503: {
+            "content": {
+                "application/problem+json": {
+                    "example": {
+                        "type": "urn:lendgres:problem:not_ready",
+                        "title": "Not ready",
+                        "status": 503,
+                        "detail": "The database is at migration 20261125160600, this code needs 20261125160700",
+                        "code": "not_ready",
+                        "schema_version": "20261125160600",
+                        "expected_schema_version": "20261125160700",
+                        "request_id": "5f0c7c2e9b1d4f7a",
+                    }
+                }
+            },
+            "description": "Not ready (code not_ready); retry after Retry-After.",
+        },
+    },
 )
 async def readyz(request: Request) -> Response:
     try:
