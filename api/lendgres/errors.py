@@ -113,26 +113,31 @@ def from_postgres(exc: asyncpg.PostgresError) -> Problem | None:
     return Problem(status, code, title, message, facts, {"Retry-After": "1"} if status == 503 else {})
 
 
-def from_exception(request: Request, exc: Exception) -> Problem:
-    """Maps any exception raised while serving `request` to the problem to answer with."""
+def known_problem(exc: Exception) -> Problem | None:
+    """The problem an exception stands for, wherever it was raised (an HTTP route or an MCP tool), or None when it
+    is not the client's doing: a real 500."""
     if isinstance(exc, Problem):
-        problem: Problem | None = exc
-    elif isinstance(exc, RequestValidationError):
-        problem = from_request_validation(exc)
-    elif isinstance(exc, HTTPException):
-        problem = from_http_exception(exc)
-    elif isinstance(exc, asyncpg.PostgresError):
-        problem = from_postgres(exc)
-    elif isinstance(exc, _UNAVAILABLE):
-        problem = Problem(
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return from_request_validation(exc)
+    if isinstance(exc, HTTPException):
+        return from_http_exception(exc)
+    if isinstance(exc, asyncpg.PostgresError):
+        return from_postgres(exc)
+    if isinstance(exc, _UNAVAILABLE):
+        return Problem(
             503,
             "service_unavailable",
             "Service unavailable",
             "The database cannot be reached; retry later.",
             headers={"Retry-After": "1"},
         )
-    else:
-        problem = None
+    return None
+
+
+def from_exception(request: Request, exc: Exception) -> Problem:
+    """Maps any exception raised while serving `request` to the problem to answer with."""
+    problem = known_problem(exc)
     if problem is None:
         log.error(
             "internal error serving %s %s (request id %s)",

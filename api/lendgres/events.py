@@ -1,4 +1,4 @@
-"""Wake-ups for long-polling readers of the events feed.
+"""Reading the events feed, and the wake-ups of long-polling readers.
 
 Each worker keeps one connection, outside the pool, LISTENing on the channel the event triggers NOTIFY at commit.
 Waiters never hold a database connection while they wait: they wait on an asyncio.Event that the listener sets
@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
 import asyncpg
+from fastapi import FastAPI
+
+from . import db
 
 log = logging.getLogger("lendgres")
 
@@ -73,3 +77,27 @@ class EventsListener:
     def backend_pid(self) -> int | None:
         """The listening connection's server process, for operators (and tests) to see which one it is."""
         return None if self._connection is None or self._connection.is_closed() else self._connection.get_server_pid()
+
+
+async def read_events(
+    app: FastAPI, after: str | None, limit: int, wait: float, application_id: int | None, event_type: str | None
+) -> str:
+    """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    listener = app.state.events_listener
+    while True:
+        changed = listener.next_change()
+        result = await db.call(
+            app.state.pool,
+            "lending.events_after",
+            after=after,
+            limit=limit,
+            application_id=application_id,
+            event_type=event_type,
+        )
+        remaining = deadline - loop.time()
+        if remaining <= 0 or json.loads(result)["events"]:
+            return result
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), remaining)

@@ -10,7 +10,6 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from fastapi import FastAPI
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -19,7 +18,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from . import __version__, db, errors
-from .routes.events import read_events
+from .events import read_events
 
 # The status machine's values, as enums in the tool schemas so that an agent picks a valid one. The database holds
 # the same lists (application_status, decision outcomes) and refuses anything else anyway.
@@ -64,11 +63,9 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         try:
             result = await db.call(app.state.pool, function, **arguments)
         except Exception as exc:
-            problem = exc if isinstance(exc, errors.Problem) else None
-            if isinstance(exc, asyncpg.PostgresError):
-                problem = errors.from_postgres(exc)
+            problem = errors.known_problem(exc)
             if problem is None:
-                raise
+                raise  # a crash: the SDK logs it and tells the client only that the tool failed
             raise ToolError(json.dumps(problem.body(arguments.get("request_id")))) from exc
         document = json.loads(result)
         return document["body"] if context is not None else document

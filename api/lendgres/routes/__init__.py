@@ -1,0 +1,27 @@
+"""The HTTP routes, one module per resource, and what they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import ProblemDetails
+
+_PROBLEM_DESCRIPTIONS = {
+    404: "No such application (code not_found).",
+    409: "Conflict: invalid_transition, version_conflict, applicant_exists or conflict; the body says which.",
+    412: "If-Match named a stale version (code version_conflict).",
+    422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
+    503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses an operation can give, for the OpenAPI document."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "content": {"application/problem+json": {}},
+            "description": _PROBLEM_DESCRIPTIONS[status],
+        }
+        for status in (*statuses, 503)
+    }

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from .. import db
+from ..events import read_events
 from ..http import LendgresRoute, json_text
 from ..models import EventPage, Text
-from .loans import problems
+from . import problems
 
 router = APIRouter(route_class=LendgresRoute, tags=["events"])
 
@@ -39,27 +36,3 @@ async def wait_for_events(
     event_type: Annotated[Text | None, Query(alias="type", description="Only events of this type.")] = None,
 ) -> Response:
     return json_text(await read_events(request.app, after, limit, wait, application_id, event_type))
-
-
-async def read_events(
-    app: FastAPI, after: str | None, limit: int, wait: float, application_id: int | None, event_type: str | None
-) -> str:
-    """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    listener = app.state.events_listener
-    while True:
-        changed = listener.next_change()
-        result = await db.call(
-            app.state.pool,
-            "lending.events_after",
-            after=after,
-            limit=limit,
-            application_id=application_id,
-            event_type=event_type,
-        )
-        remaining = deadline - loop.time()
-        if remaining <= 0 or json.loads(result)["events"]:
-            return result
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), remaining)

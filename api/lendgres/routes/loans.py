@@ -20,10 +20,10 @@ from ..models import (
     AuditTrail,
     DecisionRequest,
     DecisionResult,
-    ProblemDetails,
     Text,
     WithdrawRequest,
 )
+from . import problems
 
 router = APIRouter(route_class=LendgresRoute, tags=["loans"])
 
@@ -48,26 +48,6 @@ Actor = Annotated[Text, Header(alias="X-Actor", description="Who is calling (an 
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
-
-_PROBLEM_DESCRIPTIONS = {
-    404: "No such application (code not_found).",
-    409: "Conflict: invalid_transition, version_conflict, applicant_exists or conflict; the body says which.",
-    412: "If-Match named a stale version (code version_conflict).",
-    422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
-    503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The problem responses an operation can give, for the OpenAPI document."""
-    return {
-        status: {
-            "model": ProblemDetails,
-            "content": {"application/problem+json": {}},
-            "description": _PROBLEM_DESCRIPTIONS[status],
-        }
-        for status in (*statuses, 503)
-    }
 
 
 def _pool(request: Request) -> Any:
