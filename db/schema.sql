@@ -245,22 +245,22 @@ CREATE FUNCTION lending.events_after(after text DEFAULT NULL::text, "limit" inte
     AS $_$
 declare
   v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  v_after_is_cursor boolean := after ~ '^[0-9]{1,20}-[0-9]{1,19}$';
   v_after_transaction xid8 := '0';
   v_after_event bigint := 0;
   v_events jsonb;
   v_last_cursor text;
 begin
-  if after is not null and after ~ '^[0-9]{1,20}-[0-9]{1,19}$' then
+  if v_after_is_cursor then
     v_after_transaction := split_part(after, '-', 1)::xid8;
     v_after_event := split_part(after, '-', 2)::bigint;
   end if;
   perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('after', case when after is not null and after !~ '^[0-9]{1,20}-[0-9]{1,19}$'
+    lending_private.field_error('after', case when not v_after_is_cursor
                                               then 'must be a next_cursor returned by an earlier call' end),
     lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 1000
                                               then 'must be between 1 and 1000' end),
-    lending_private.field_error('event_type', case when event_type !~ '^[a-z]+(\.[a-z_]+)+$'
-                                                   then 'must be an event type such as application.decided' end)]);
+    lending_private.field_error('event_type', lending_private.event_type_error(event_type))]);
 
   select coalesce(jsonb_agg(jsonb_build_object(
            'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
@@ -949,6 +949,27 @@ begin
   return transaction_id::text || '-' || event_id::text;
 end;
 $$;
+
+
+--
+-- Name: event_type_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.event_type_error(event_type text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case when event_type !~ '^[a-z]+(\.[a-z_]+)+$' then 'must be an event type such as application.decided' end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION event_type_error(event_type text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.event_type_error(event_type text) IS 'What is wrong with an event type name, or null.';
 
 
 --
@@ -1736,7 +1757,7 @@ CREATE TABLE lending_private.event (
     actor text NOT NULL,
     request_id text,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT event_type_is_dotted CHECK ((event_type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
+    CONSTRAINT event_type_is_valid CHECK ((lending_private.event_type_error(event_type) IS NULL))
 );
 
 

@@ -9,11 +9,24 @@ set local role lending_owner;
 -- which never wraps), and a reader is only shown events of transactions older than its snapshot's xmin: every
 -- transaction below that horizon has finished, so no event can later appear behind the cursor. A long transaction
 -- holds the horizon back and delays the feed; it never reorders it.
+create function lending_private.event_type_error(event_type text)
+returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return case when event_type !~ '^[a-z]+(\.[a-z_]+)+$' then 'must be an event type such as application.decided' end;
+end;
+$$;
+comment on function lending_private.event_type_error(text) is 'What is wrong with an event type name, or null.';
+
 create table lending_private.event (
   transaction_id xid8 not null default pg_current_xact_id(),
   event_id bigint generated always as identity,
   application_id bigint not null,
-  event_type text not null constraint event_type_is_dotted check (event_type ~ '^[a-z]+(\.[a-z_]+)+$'),
+  event_type text not null
+    constraint event_type_is_valid check (lending_private.event_type_error(event_type) is null),
   payload jsonb not null,
   actor text not null,
   request_id text,
@@ -109,22 +122,22 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  v_after_is_cursor boolean := after ~ '^[0-9]{1,20}-[0-9]{1,19}$';
   v_after_transaction xid8 := '0';
   v_after_event bigint := 0;
   v_events jsonb;
   v_last_cursor text;
 begin
-  if after is not null and after ~ '^[0-9]{1,20}-[0-9]{1,19}$' then
+  if v_after_is_cursor then
     v_after_transaction := split_part(after, '-', 1)::xid8;
     v_after_event := split_part(after, '-', 2)::bigint;
   end if;
   perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('after', case when after is not null and after !~ '^[0-9]{1,20}-[0-9]{1,19}$'
+    lending_private.field_error('after', case when not v_after_is_cursor
                                               then 'must be a next_cursor returned by an earlier call' end),
     lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 1000
                                               then 'must be between 1 and 1000' end),
-    lending_private.field_error('event_type', case when event_type !~ '^[a-z]+(\.[a-z_]+)+$'
-                                                   then 'must be an event type such as application.decided' end)]);
+    lending_private.field_error('event_type', lending_private.event_type_error(event_type))]);
 
   select coalesce(jsonb_agg(jsonb_build_object(
            'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
@@ -170,4 +183,5 @@ drop trigger _800_event on lending_private.application;
 drop function lending_private.record_application_event();
 drop function lending_private.append_event(bigint, text, jsonb);
 drop table lending_private.event;
+drop function lending_private.event_type_error(text);
 reset role;
