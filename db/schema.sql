@@ -26,7 +26,7 @@ CREATE SCHEMA lending;
 -- Name: SCHEMA lending; Type: COMMENT; Schema: -; Owner: -
 --
 
-COMMENT ON SCHEMA lending IS 'The public SQL API of Lendgres: documented functions returning jsonb. Callers need lending_api.';
+COMMENT ON SCHEMA lending IS 'The public SQL API of Lendgres: documented functions returning jsonb. Callers need lending_api. Each function acts for one actor: the one the HTTP service names in `actor`, or the one the caller''s login role is mapped to.';
 
 
 --
@@ -44,14 +44,15 @@ COMMENT ON SCHEMA lending_private IS 'Tables, helpers and trigger functions of L
 
 
 --
--- Name: application_audit(bigint); Type: FUNCTION; Schema: lending; Owner: -
+-- Name: application_audit(bigint, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
-CREATE FUNCTION lending.application_audit(application_id bigint) RETURNS jsonb
+CREATE FUNCTION lending.application_audit(application_id bigint, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
+  perform lending_private.authorize('read_audit', actor, null);
   if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
     perform lending_private.fail_application_not_found(application_id);
   end if;
@@ -70,16 +71,16 @@ $$;
 
 
 --
--- Name: FUNCTION application_audit(application_id bigint); Type: COMMENT; Schema: lending; Owner: -
+-- Name: FUNCTION application_audit(application_id bigint, actor text); Type: COMMENT; Schema: lending; Owner: -
 --
 
-COMMENT ON FUNCTION lending.application_audit(application_id bigint) IS 'Reads an application''s audit trail in order and verifies its hash chain.
+COMMENT ON FUNCTION lending.application_audit(application_id bigint, actor text) IS 'Reads an application''s audit trail in order and verifies its hash chain.
 
 Every insert and update of the application and its decisions is one entry: the table, the row, the action, the
 changed fields before and after, the actor, the request id and the time. The chain is recomputed from the first
 entry: verified is false, with broken_at_seq and problem, when any entry was edited, removed or reordered.
 Returns: {application_id, verified, rows_checked, broken_at_seq, problem, entries: [...]}.
-Errors: not_found.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
 
 
 --
@@ -98,7 +99,7 @@ declare
   v_existing_party bigint;
   v_application_id bigint;
 begin
-  perform lending_private.begin_call(actor, request_id);
+  perform lending_private.authorize('apply', actor, request_id);
   v_request := jsonb_build_object(
     'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
     'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
@@ -167,7 +168,148 @@ applicant_email, applicant_phone and applicant_external_ref. amount is exact: > 
 1-480; purpose at most 500 characters; external_ref at most 100. A repeated idempotency_key with the same
 arguments returns the first response and writes nothing.
 Returns: {status: 201, body: application, replayed}; the application as lending.get_application shows it.
-Errors: validation_failed, applicant_exists, idempotency_key_reused.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, applicant_exists, idempotency_key_reused.';
+
+
+--
+-- Name: authenticate(text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.authenticate(api_key text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_result jsonb;
+begin
+  select jsonb_build_object('actor', a.name, 'kind', a.kind, 'role', a.role, 'key_id', k.key_id,
+                            'expires_at', lending_private.json_time(k.expires_at))
+    into v_result
+    from lending_private.api_key as k
+    join lending_private.actor as a on a.actor_id = k.actor_id
+   where k.key_hash = sha256(convert_to(api_key, 'UTF8'))
+     and k.revoked_at is null and k.expires_at > now() and a.active;
+  if v_result is null then
+    perform lending_private.fail('unauthenticated', 'The API key is unknown, expired or revoked, or its actor is deactivated');
+  end if;
+  return v_result;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION authenticate(api_key text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.authenticate(api_key text) IS 'Resolves an API key to the actor it belongs to; for the HTTP service only.
+
+The key is hashed and looked up; it must be neither expired nor revoked, and its actor active. Only members of
+lending_gateway may call this: the HTTP service passes the resolved actor to every other function.
+Returns: {actor, kind, role, key_id, expires_at}.
+Errors: unauthenticated.';
+
+
+--
+-- Name: create_actor(text, text, text, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.create_actor(name text, kind text, role text, db_role text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_actor lending_private.actor;
+begin
+  perform lending_private.authorize('manage_actors', actor, request_id);
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('name', lending_private.actor_name_error(name)),
+    lending_private.field_error('kind', case when kind is null or kind not in ('agent', 'human', 'service')
+                                             then 'must be one of agent, human, service' end),
+    lending_private.field_error('role', case
+      when role is null or not exists (select from lending_private.actor_role as r where r.role = create_actor.role)
+        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
+                                            from lending_private.actor_role as r)) end),
+    lending_private.field_error('db_role', case
+      when db_role is null then null
+      when not exists (select from pg_catalog.pg_roles as r where r.rolname = create_actor.db_role)
+        then 'must be an existing PostgreSQL login role'
+      when not pg_has_role(db_role, 'lending_api', 'MEMBER') then 'must be a role granted lending_api'
+      when pg_has_role(db_role, 'lending_gateway', 'MEMBER') or pg_has_role(db_role, 'lending_owner', 'MEMBER')
+        then 'must not be the HTTP service''s or an operator''s role: those name their actor'
+      when exists (select from lending_private.actor as a where a.db_role = create_actor.db_role)
+        then 'is already mapped to another actor' end)]);
+  if exists (select from lending_private.actor as a where a.name = create_actor.name) then
+    perform lending_private.fail('actor_exists', format('Actor %s already exists', name),
+                                 jsonb_build_object('name', name));
+  end if;
+  insert into lending_private.actor (name, kind, role, db_role)
+  values (name, kind, role, db_role)
+  returning * into v_actor;
+  return jsonb_build_object('status', 201, 'body', lending_private.actor_json(v_actor), 'replayed', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION create_actor(name text, kind text, role text, db_role text, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.create_actor(name text, kind text, role text, db_role text, actor text, request_id text) IS 'Creates an actor: an agent, a human or a service, with one role.
+
+name is 1-100 letters, digits and . _ @ -; kind is agent, human or service; role is reader, intake, underwriter,
+reviewer, servicer or admin. db_role maps a PostgreSQL login role (granted lending_api) to the actor, so that a
+service calling the SQL API as that role acts as this actor.
+Returns: {status: 201, body: actor, replayed}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, actor_exists.';
+
+
+--
+-- Name: create_api_key(text, integer, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.create_api_key(for_actor text, expires_in_days integer DEFAULT 90, label text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_owner lending_private.actor;
+  v_secret text;
+  v_key lending_private.api_key;
+begin
+  perform lending_private.authorize('manage_keys', actor, request_id);
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('for_actor', lending_private.actor_name_error(for_actor)),
+    lending_private.field_error('expires_in_days', case when expires_in_days is null
+                                                          or expires_in_days not between 1 and 3650
+                                                        then 'must be between 1 and 3650' end),
+    lending_private.field_error('label', lending_private.text_error(label, 100))]);
+  v_owner := lending_private.find_actor(for_actor);
+  -- Three version-4 UUIDs from the server's strong random source: 366 random bits in 48 bytes.
+  v_secret := 'lgk_' || translate(encode(decode(
+                replace(gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
+                'hex'), 'base64'), '+/', '-_');
+  insert into lending_private.api_key (actor_id, key_hash, prefix, label, expires_at)
+  values (v_owner.actor_id, sha256(convert_to(v_secret, 'UTF8')), left(v_secret, 12), label,
+          now() + make_interval(days => expires_in_days))
+  returning * into v_key;
+  return jsonb_build_object('status', 201,
+                            'body', lending_private.api_key_json(v_key) || jsonb_build_object('api_key', v_secret),
+                            'replayed', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION create_api_key(for_actor text, expires_in_days integer, label text, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.create_api_key(for_actor text, expires_in_days integer, label text, actor text, request_id text) IS 'Makes an API key for an actor and shows its secret, once.
+
+for_actor names the key''s actor; the key acts with that actor''s role. expires_in_days is 1-3650 (default 90);
+label (at most 100 characters) says what the key is for. Only the key''s sha256 is stored: keep api_key now, it
+cannot be shown again. Send it as `Authorization: Bearer <api_key>`.
+Returns: {status: 201, body: {key_id, actor, prefix, label, created_at, expires_at, revoked_at, state, api_key}, replayed}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
 
 
 --
@@ -184,7 +326,7 @@ declare
   v_application lending_private.application;
   v_decision lending_private.decision;
 begin
-  perform lending_private.begin_call(actor, request_id);
+  perform lending_private.authorize('decide', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
     'expected_version', expected_version);
@@ -232,18 +374,20 @@ up to 20 short codes (letters, digits, _ . : -). The application is locked, the 
 status machine, a decision row appended and the status moved, all in one transaction. With expected_version the
 call fails unless the application is at that version. Decisions are append-only.
 Returns: {status: 201, body: decision with the application''s new status and version, replayed}.
-Errors: validation_failed, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
 
 
 --
--- Name: events_after(text, integer, bigint, text); Type: FUNCTION; Schema: lending; Owner: -
+-- Name: events_after(text, integer, bigint, text, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
-CREATE FUNCTION lending.events_after(after text DEFAULT NULL::text, "limit" integer DEFAULT 100, application_id bigint DEFAULT NULL::bigint, event_type text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION lending.events_after(after text DEFAULT NULL::text, "limit" integer DEFAULT 100, application_id bigint DEFAULT NULL::bigint, event_type text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
+  v_role text := lending_private.authorize('read_events', actor, null);
+  v_families text[];
   v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
   v_after_is_cursor boolean := after ~ '^[0-9]{1,20}-[0-9]{1,19}$';
   v_after_transaction xid8 := '0';
@@ -261,6 +405,10 @@ begin
     lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 1000
                                               then 'must be between 1 and 1000' end),
     lending_private.field_error('event_type', lending_private.event_type_error(event_type))]);
+  -- The families of events (application, and later loan) whose resources this actor's role may read.
+  select array_agg(f.family) into v_families
+    from lending_private.event_family as f
+    join lending_private.role_operation as p on p.operation = f.read_operation and p.role = v_role;
 
   select coalesce(jsonb_agg(jsonb_build_object(
            'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
@@ -273,6 +421,7 @@ begin
     from (select * from lending_private.event as e
            where (e.transaction_id, e.event_id) > (v_after_transaction, v_after_event)
              and e.transaction_id < v_horizon
+             and split_part(e.event_type, '.', 1) = any (v_families)
              and (events_after.application_id is null or e.application_id = events_after.application_id)
              and (events_after.event_type is null or e.event_type = events_after.event_type)
            order by e.transaction_id, e.event_id
@@ -286,31 +435,33 @@ $_$;
 
 
 --
--- Name: FUNCTION events_after(after text, "limit" integer, application_id bigint, event_type text); Type: COMMENT; Schema: lending; Owner: -
+-- Name: FUNCTION events_after(after text, "limit" integer, application_id bigint, event_type text, actor text); Type: COMMENT; Schema: lending; Owner: -
 --
 
-COMMENT ON FUNCTION lending.events_after(after text, "limit" integer, application_id bigint, event_type text) IS 'Reads the events feed in commit order, after a cursor.
+COMMENT ON FUNCTION lending.events_after(after text, "limit" integer, application_id bigint, event_type text, actor text) IS 'Reads the events feed in commit order, after a cursor.
 
 Events record every state change: application.filed, application.decided, application.withdrawn and
 application.updated, each with the application_id, a small payload, the actor and the request id. Pass the
 next_cursor of the previous call as after (omit it to start from the beginning); an event appears only once every
 transaction that could precede it has finished, so a cursor never skips one. Filters: application_id and
-event_type. limit is 1-1000 (default 100).
+event_type. limit is 1-1000 (default 100). The actor sees only the events of what its role may read.
 Returns: {events: [{cursor, event_type, application_id, payload, actor, request_id, occurred_at}], next_cursor}.
-Errors: validation_failed.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 
 
 --
--- Name: get_application(bigint); Type: FUNCTION; Schema: lending; Owner: -
+-- Name: get_application(bigint, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
-CREATE FUNCTION lending.get_application(application_id bigint) RETURNS jsonb
+CREATE FUNCTION lending.get_application(application_id bigint, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_application jsonb := lending_private.application_json(application_id);
+  v_application jsonb;
 begin
+  perform lending_private.authorize('read_applications', actor, null);
+  v_application := lending_private.application_json(application_id);
   if v_application is null then
     perform lending_private.fail_application_not_found(application_id);
   end if;
@@ -320,22 +471,78 @@ $$;
 
 
 --
--- Name: FUNCTION get_application(application_id bigint); Type: COMMENT; Schema: lending; Owner: -
+-- Name: FUNCTION get_application(application_id bigint, actor text); Type: COMMENT; Schema: lending; Owner: -
 --
 
-COMMENT ON FUNCTION lending.get_application(application_id bigint) IS 'Reads one application with its applicant, latest decision and decision history.
+COMMENT ON FUNCTION lending.get_application(application_id bigint, actor text) IS 'Reads one application with its applicant, latest decision and decision history.
 
 Amounts are decimal strings with two places; timestamps are RFC 3339 in UTC. decision is the latest decision or
 null; decisions lists them all, oldest first; next_statuses lists where the status machine allows it to go next.
 Returns: the application.
-Errors: not_found.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
 
 
 --
--- Name: list_applications(text, integer, text); Type: FUNCTION; Schema: lending; Owner: -
+-- Name: list_actors(text, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
-CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION lending.list_actors(actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lending_private.authorize('manage_actors', actor, request_id);
+  return jsonb_build_object('items', (select coalesce(jsonb_agg(lending_private.actor_json(a) order by a.name), '[]')
+                                        from lending_private.actor as a));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION list_actors(actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.list_actors(actor text, request_id text) IS 'Lists every actor, by name.
+
+Returns: {items: [actor]}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
+
+
+--
+-- Name: list_api_keys(text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.list_api_keys(for_actor text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lending_private.authorize('manage_keys', actor, request_id);
+  return jsonb_build_object('items', (
+    select coalesce(jsonb_agg(lending_private.api_key_json(k) order by k.key_id), '[]')
+      from lending_private.api_key as k
+     where for_actor is null
+        or k.actor_id = (select a.actor_id from lending_private.actor as a where a.name = list_api_keys.for_actor)));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION list_api_keys(for_actor text, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.list_api_keys(for_actor text, actor text, request_id text) IS 'Lists API keys, all or one actor''s, without their secrets.
+
+Each key shows its prefix (its first characters), label, dates and state: active, expired or revoked.
+Returns: {items: [{key_id, actor, prefix, label, created_at, expires_at, revoked_at, state}]}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
+
+
+--
+-- Name: list_applications(text, integer, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -344,6 +551,7 @@ declare
   v_ids bigint[];
   v_next text;
 begin
+  perform lending_private.authorize('read_applications', actor, null);
   if after is not null then
     begin
       v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
@@ -383,15 +591,53 @@ $$;
 
 
 --
--- Name: FUNCTION list_applications(status text, "limit" integer, after text); Type: COMMENT; Schema: lending; Owner: -
+-- Name: FUNCTION list_applications(status text, "limit" integer, after text, actor text); Type: COMMENT; Schema: lending; Owner: -
 --
 
-COMMENT ON FUNCTION lending.list_applications(status text, "limit" integer, after text) IS 'Lists applications newest first, one page at a time.
+COMMENT ON FUNCTION lending.list_applications(status text, "limit" integer, after text, actor text) IS 'Lists applications newest first, one page at a time.
 
 status filters by status; limit is 1-100 (default 50); after is the next_cursor of the previous page. Items carry
 the application without its decision history; next_cursor is null on the last page.
 Returns: {items: [application], next_cursor}.
-Errors: validation_failed.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
+
+
+--
+-- Name: revoke_api_key(bigint, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.revoke_api_key(key_id bigint, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_key lending_private.api_key;
+begin
+  perform lending_private.authorize('manage_keys', actor, request_id);
+  update lending_private.api_key as k set revoked_at = coalesce(k.revoked_at, now())
+   where k.key_id = revoke_api_key.key_id
+  returning * into v_key;
+  if not found then
+    perform lending_private.fail('not_found', format('API key %s does not exist', key_id),
+                                 jsonb_build_object('resource', 'api_key', 'key_id', key_id));
+  end if;
+  -- HTTP workers cache keys briefly; this tells them to forget this one now.
+  perform pg_notify('lending_keys', encode(v_key.key_hash, 'hex'));
+  return jsonb_build_object('status', 200, 'body', lending_private.api_key_json(v_key), 'replayed', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION revoke_api_key(key_id bigint, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.revoke_api_key(key_id bigint, actor text, request_id text) IS 'Revokes an API key for good.
+
+Revoking a revoked key changes nothing. The HTTP service stops accepting the key as soon as the revocation
+commits (it is told on channel lending_keys; at the latest after its cache period).
+Returns: {status: 200, body: key (without secret), replayed}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
 
 
 --
@@ -418,6 +664,75 @@ Errors: none.';
 
 
 --
+-- Name: update_actor(text, text, boolean, text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.update_actor(name text, role text DEFAULT NULL::text, active boolean DEFAULT NULL::boolean, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_actor lending_private.actor;
+begin
+  perform lending_private.authorize('manage_actors', actor, request_id);
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('role', case
+      when role is not null and not exists (select from lending_private.actor_role as r where r.role = update_actor.role)
+        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
+                                            from lending_private.actor_role as r)) end)]);
+  v_actor := lending_private.find_actor(name);
+  update lending_private.actor as a
+     set role = coalesce(update_actor.role, a.role), active = coalesce(update_actor.active, a.active)
+   where a.actor_id = v_actor.actor_id
+  returning * into v_actor;
+  return jsonb_build_object('status', 200, 'body', lending_private.actor_json(v_actor), 'replayed', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION update_actor(name text, role text, active boolean, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.update_actor(name text, role text, active boolean, actor text, request_id text) IS 'Changes an actor''s role, or deactivates (active false) or reactivates it.
+
+A deactivated actor can do nothing from its next call on, whatever key or login it uses.
+Returns: {status: 200, body: actor, replayed}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
+
+
+--
+-- Name: whoami(text, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.whoami(actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_role text := lending_private.identify(actor, request_id);
+begin
+  return (select lending_private.actor_json(a) - 'db_role'
+                 || jsonb_build_object('operations', (select coalesce(jsonb_agg(p.operation order by p.operation), '[]')
+                                                        from lending_private.role_operation as p
+                                                       where p.role = v_role))
+            from lending_private.actor as a where a.name = lending_private.current_actor());
+end;
+$$;
+
+
+--
+-- Name: FUNCTION whoami(actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.whoami(actor text, request_id text) IS 'Tells who the caller acts as and what its role may do.
+
+Any active actor may ask. operations lists every operation its role permits.
+Returns: {actor_id, name, kind, role, active, version, created_at, updated_at, operations: [...]}.
+Errors: validation_failed, unauthenticated, actor_mismatch.';
+
+
+--
 -- Name: withdraw(bigint, text, integer, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
@@ -430,7 +745,7 @@ declare
   v_replay jsonb;
   v_application lending_private.application;
 begin
-  perform lending_private.begin_call(actor, request_id);
+  perform lending_private.authorize('withdraw', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'reason', reason, 'expected_version', expected_version);
   v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', v_request);
@@ -461,7 +776,93 @@ COMMENT ON FUNCTION lending.withdraw(application_id bigint, reason text, expecte
 Only a pending or manual_review application can be withdrawn; reason (optional, at most 2000 characters) is kept
 on the application. With expected_version the call fails unless the application is at that version.
 Returns: {status: 200, body: application, replayed}.
-Errors: validation_failed, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+
+
+--
+-- Name: actor_name_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.actor_name_error(name text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case
+    when name is null then 'is required'
+    when name !~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$'
+      then 'must be 1-100 letters, digits and . _ @ -, starting with a letter or digit'
+  end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION actor_name_error(name text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.actor_name_error(name text) IS 'What is wrong with an actor''s name, or null.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: actor; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.actor (
+    actor_id bigint NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    role text NOT NULL,
+    db_role text,
+    active boolean DEFAULT true NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT actor_kind_is_known CHECK ((kind = ANY (ARRAY['agent'::text, 'human'::text, 'service'::text]))),
+    CONSTRAINT actor_name_is_valid CHECK ((lending_private.actor_name_error(name) IS NULL))
+);
+
+
+--
+-- Name: TABLE actor; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.actor IS 'Who acts: an agent, a human or a service, with one role.';
+
+
+--
+-- Name: COLUMN actor.db_role; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.actor.db_role IS 'The PostgreSQL login role a service calls the SQL API as; its calls act as this actor and no other.';
+
+
+--
+-- Name: COLUMN actor.active; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.actor.active IS 'A deactivated actor can do nothing, whatever key or login it uses.';
+
+
+--
+-- Name: actor_json(lending_private.actor); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.actor_json(a lending_private.actor) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return jsonb_build_object(
+    'actor_id', a.actor_id, 'name', a.name, 'kind', a.kind, 'role', a.role, 'db_role', a.db_role,
+    'active', a.active, 'version', a.version,
+    'created_at', lending_private.json_time(a.created_at), 'updated_at', lending_private.json_time(a.updated_at));
+end;
+$$;
 
 
 --
@@ -490,6 +891,61 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units smallint) IS 'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
+
+
+--
+-- Name: api_key; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.api_key (
+    key_id bigint NOT NULL,
+    actor_id bigint NOT NULL,
+    key_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    label text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_key_expires_after_creation CHECK ((expires_at > created_at))
+);
+
+
+--
+-- Name: TABLE api_key; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.api_key IS 'API keys, stored as sha256 hashes; each belongs to one actor.';
+
+
+--
+-- Name: COLUMN api_key.prefix; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.api_key.prefix IS 'The first characters of the key, to recognise it in lists.';
+
+
+--
+-- Name: api_key_json(lending_private.api_key); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.api_key_json(k lending_private.api_key) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return jsonb_build_object(
+    'key_id', k.key_id,
+    'actor', (select a.name from lending_private.actor as a where a.actor_id = k.actor_id),
+    'prefix', k.prefix, 'label', k.label,
+    'created_at', lending_private.json_time(k.created_at),
+    'expires_at', lending_private.json_time(k.expires_at),
+    'revoked_at', lending_private.json_time(k.revoked_at),
+    'state', case when k.revoked_at is not null then 'revoked' when k.expires_at <= now() then 'expired'
+                  else 'active' end);
+end;
+$$;
 
 
 --
@@ -607,28 +1063,36 @@ COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigin
 
 
 --
--- Name: begin_call(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+-- Name: authorize(text, text, text); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
-CREATE FUNCTION lending_private.begin_call(actor text, request_id text) RETURNS void
+CREATE FUNCTION lending_private.authorize(operation text, actor text, request_id text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+  v_role text := lending_private.identify(actor, request_id);
 begin
-  perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('actor', lending_private.text_error(actor, 200)),
-    lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
-  perform set_config('lending.actor', coalesce(actor, ''), true);
-  perform set_config('lending.request_id', coalesce(request_id, ''), true);
+  if not exists (select from lending_private.role_operation as p
+                  where p.role = v_role and p.operation = authorize.operation) then
+    perform lending_private.fail(
+      'forbidden',
+      format('Actor %s (role %s) may not %s', lending_private.current_actor(), v_role, operation),
+      jsonb_build_object('actor', lending_private.current_actor(), 'role', v_role, 'operation', operation,
+                         'allowed_roles', (select coalesce(to_jsonb(array_agg(p.role order by p.role)), '[]')
+                                             from lending_private.role_operation as p
+                                            where p.operation = authorize.operation)));
+  end if;
+  return v_role;
 end;
 $$;
 
 
 --
--- Name: FUNCTION begin_call(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
+-- Name: FUNCTION authorize(operation text, actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.begin_call(actor text, request_id text) IS 'Validates the caller''s actor and request id and hands them to the audit triggers for this transaction.';
+COMMENT ON FUNCTION lending_private.authorize(operation text, actor text, request_id text) IS 'identify(), then refuses with forbidden unless the actor''s role may perform the operation. Returns the role.';
 
 
 --
@@ -812,10 +1276,6 @@ $$;
 
 COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, too long), or null.';
 
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: decision; Type: TABLE; Schema: lending_private; Owner: -
@@ -1066,6 +1526,27 @@ $$;
 
 
 --
+-- Name: find_actor(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.find_actor(name text) RETURNS lending_private.actor
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_actor lending_private.actor;
+begin
+  select * into v_actor from lending_private.actor as a where a.name = find_actor.name;
+  if not found then
+    perform lending_private.fail('not_found', format('Actor %s does not exist', name),
+                                 jsonb_build_object('resource', 'actor', 'name', name));
+  end if;
+  return v_actor;
+end;
+$$;
+
+
+--
 -- Name: idempotency_claim(text, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -1145,6 +1626,69 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.idempotency_complete(idempotency_key text, operation text, request jsonb, response jsonb) IS 'Stores the response of a write under its idempotency key (if any) and returns it, marked as not replayed.';
+
+
+--
+-- Name: identify(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.identify(actor text, request_id text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_name text := actor;
+  v_role text;
+  v_active boolean;
+begin
+  if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
+    perform lending_private.fail_if_invalid(array[
+      lending_private.field_error('actor', lending_private.text_error(actor, 200)),
+      lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
+  end if;
+
+  if pg_has_role(session_user, 'lending_gateway', 'MEMBER') or pg_has_role(session_user, 'lending_owner', 'MEMBER') then
+    if v_name is null and pg_has_role(session_user, 'lending_owner', 'MEMBER') then
+      v_name := 'operator';
+    elsif v_name is null then
+      perform lending_private.fail('unauthenticated', 'The HTTP service must name the acting actor',
+                                   jsonb_build_object('db_role', session_user));
+    end if;
+    select a.role, a.active into v_role, v_active from lending_private.actor as a where a.name = v_name;
+  else
+    select a.name, a.role, a.active into v_name, v_role, v_active
+      from lending_private.actor as a where a.db_role = session_user;
+    if v_name is null then
+      perform lending_private.fail(
+        'unauthenticated',
+        format('PostgreSQL role %s is not mapped to an actor: an admin maps it with '
+               '`lendgres actors create --name ... --kind service --role ... --db-role %s`', session_user, session_user),
+        jsonb_build_object('db_role', session_user));
+    end if;
+    if actor is not null and actor <> v_name then
+      perform lending_private.fail(
+        'actor_mismatch',
+        format('PostgreSQL role %s acts as %s and cannot act as %s', session_user, v_name, actor),
+        jsonb_build_object('db_role', session_user, 'actor', v_name, 'requested_actor', actor));
+    end if;
+  end if;
+  if v_active is not true then
+    perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
+                                 jsonb_build_object('actor', v_name));
+  end if;
+
+  perform set_config('lending.actor', v_name, true);
+  perform set_config('lending.request_id', coalesce(request_id, ''), true);
+  return v_role;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION identify(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.identify(actor text, request_id text) IS 'Finds the acting actor and hands it and the request id to the audit triggers. Returns the actor''s role.';
 
 
 --
@@ -1529,6 +2073,52 @@ COMMENT ON FUNCTION lending_private.verify_audit_chain(subject text, subject_id 
 
 
 --
+-- Name: actor_actor_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.actor ALTER COLUMN actor_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.actor_actor_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: actor_role; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.actor_role (
+    role text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT actor_role_is_snake_case CHECK ((role ~ '^[a-z][a-z_]*$'::text))
+);
+
+
+--
+-- Name: TABLE actor_role; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.actor_role IS 'The roles an actor can hold.';
+
+
+--
+-- Name: api_key_key_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE lending_private.api_key ALTER COLUMN key_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME lending_private.api_key_key_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: application_application_id_seq; Type: SEQUENCE; Schema: lending_private; Owner: -
 --
 
@@ -1602,7 +2192,7 @@ CREATE TABLE lending_private.audit_log (
     CONSTRAINT audit_log_action_is_known CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text]))),
     CONSTRAINT audit_log_old_values_only_on_update CHECK (((action = 'update'::text) = (old_values IS NOT NULL))),
     CONSTRAINT audit_log_seq_is_positive CHECK ((seq >= 1)),
-    CONSTRAINT audit_log_subject_is_known CHECK ((subject = ANY (ARRAY['application'::text, 'party'::text])))
+    CONSTRAINT audit_log_subject_is_known CHECK ((subject = ANY (ARRAY['application'::text, 'party'::text, 'actor'::text])))
 );
 
 
@@ -1617,14 +2207,14 @@ COMMENT ON TABLE lending_private.audit_log IS 'Append-only audit trail, one hash
 -- Name: COLUMN audit_log.subject; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON COLUMN lending_private.audit_log.subject IS 'Which kind of chain the row belongs to: application or party.';
+COMMENT ON COLUMN lending_private.audit_log.subject IS 'Which kind of chain the row belongs to: application, party or actor.';
 
 
 --
 -- Name: COLUMN audit_log.subject_id; Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON COLUMN lending_private.audit_log.subject_id IS 'The application_id or party_id that owns the chain.';
+COMMENT ON COLUMN lending_private.audit_log.subject_id IS 'The application_id, party_id or actor_id that owns the chain.';
 
 
 --
@@ -1797,6 +2387,23 @@ ALTER TABLE lending_private.event ALTER COLUMN event_id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: event_family; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.event_family (
+    family text NOT NULL,
+    read_operation text NOT NULL
+);
+
+
+--
+-- Name: TABLE event_family; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.event_family IS 'Event type families (application, ...) and the read operation a role needs to see their events.';
+
+
+--
 -- Name: idempotency_key; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -1838,6 +2445,24 @@ COMMENT ON COLUMN lending_private.idempotency_key.request_hash IS 'sha256 of the
 --
 
 COMMENT ON COLUMN lending_private.idempotency_key.response IS 'The envelope {status, body} the write returned.';
+
+
+--
+-- Name: operation; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.operation (
+    operation text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT operation_is_snake_case CHECK ((operation ~ '^[a-z][a-z_]*$'::text))
+);
+
+
+--
+-- Name: TABLE operation; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.operation IS 'The operations that permissions name; each public function checks one.';
 
 
 --
@@ -1897,6 +2522,23 @@ ALTER TABLE lending_private.party ALTER COLUMN party_id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: role_operation; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.role_operation (
+    role text NOT NULL,
+    operation text NOT NULL
+);
+
+
+--
+-- Name: TABLE role_operation; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.role_operation IS 'The permission matrix: a role may perform the operations listed for it.';
+
+
+--
 -- Name: status_transition; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -1921,6 +2563,54 @@ COMMENT ON TABLE lending_private.status_transition IS 'The allowed status change
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
+
+
+--
+-- Name: actor actor_db_role_key; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.actor
+    ADD CONSTRAINT actor_db_role_key UNIQUE (db_role);
+
+
+--
+-- Name: actor actor_name_key; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.actor
+    ADD CONSTRAINT actor_name_key UNIQUE (name);
+
+
+--
+-- Name: actor actor_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.actor
+    ADD CONSTRAINT actor_pkey PRIMARY KEY (actor_id);
+
+
+--
+-- Name: actor_role actor_role_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.actor_role
+    ADD CONSTRAINT actor_role_pkey PRIMARY KEY (role);
+
+
+--
+-- Name: api_key api_key_key_hash_key; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.api_key
+    ADD CONSTRAINT api_key_key_hash_key UNIQUE (key_hash);
+
+
+--
+-- Name: api_key api_key_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.api_key
+    ADD CONSTRAINT api_key_pkey PRIMARY KEY (key_id);
 
 
 --
@@ -1980,6 +2670,14 @@ ALTER TABLE ONLY lending_private.error_code
 
 
 --
+-- Name: event_family event_family_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.event_family
+    ADD CONSTRAINT event_family_pkey PRIMARY KEY (family);
+
+
+--
 -- Name: event event_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
 --
 
@@ -1993,6 +2691,14 @@ ALTER TABLE ONLY lending_private.event
 
 ALTER TABLE ONLY lending_private.idempotency_key
     ADD CONSTRAINT idempotency_key_pkey PRIMARY KEY (actor, idempotency_key);
+
+
+--
+-- Name: operation operation_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.operation
+    ADD CONSTRAINT operation_pkey PRIMARY KEY (operation);
 
 
 --
@@ -2012,6 +2718,14 @@ ALTER TABLE ONLY lending_private.party
 
 
 --
+-- Name: role_operation role_operation_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.role_operation
+    ADD CONSTRAINT role_operation_pkey PRIMARY KEY (role, operation);
+
+
+--
 -- Name: status_transition status_transition_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
 --
 
@@ -2025,6 +2739,13 @@ ALTER TABLE ONLY lending_private.status_transition
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: api_key_actor; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX api_key_actor ON lending_private.api_key USING btree (actor_id);
 
 
 --
@@ -2091,6 +2812,20 @@ CREATE TRIGGER _100_refuse_change BEFORE DELETE OR UPDATE ON lending_private.eve
 
 
 --
+-- Name: actor _100_refuse_delete; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.actor FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: api_key _100_refuse_delete; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.api_key FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
 -- Name: application _100_refuse_delete; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
@@ -2102,6 +2837,20 @@ CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.application F
 --
 
 CREATE TRIGGER _100_refuse_delete BEFORE DELETE ON lending_private.party FOR EACH ROW EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: actor _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.actor FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
+
+
+--
+-- Name: api_key _100_refuse_truncate; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _100_refuse_truncate BEFORE TRUNCATE ON lending_private.api_key FOR EACH STATEMENT EXECUTE FUNCTION lending_private.refuse_change();
 
 
 --
@@ -2154,6 +2903,20 @@ CREATE TRIGGER _150_enforce_status_machine BEFORE INSERT OR UPDATE OF status ON 
 
 
 --
+-- Name: actor _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.actor FOR EACH ROW EXECUTE FUNCTION lending_private.bump_version();
+
+
+--
+-- Name: api_key _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.api_key FOR EACH ROW EXECUTE FUNCTION lending_private.bump_version();
+
+
+--
 -- Name: application _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
@@ -2172,6 +2935,20 @@ CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.party FOR EACH
 --
 
 CREATE TRIGGER _800_event AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_application_event();
+
+
+--
+-- Name: actor _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.actor FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('actor', 'actor_id', 'actor_id');
+
+
+--
+-- Name: api_key _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.api_key FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('actor', 'actor_id', 'key_id');
 
 
 --
@@ -2196,6 +2973,22 @@ CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.party FOR EA
 
 
 --
+-- Name: actor actor_role_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.actor
+    ADD CONSTRAINT actor_role_fkey FOREIGN KEY (role) REFERENCES lending_private.actor_role(role);
+
+
+--
+-- Name: api_key api_key_actor_id_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.api_key
+    ADD CONSTRAINT api_key_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES lending_private.actor(actor_id);
+
+
+--
 -- Name: application application_applicant_id_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
 --
 
@@ -2209,6 +3002,30 @@ ALTER TABLE ONLY lending_private.application
 
 ALTER TABLE ONLY lending_private.decision
     ADD CONSTRAINT decision_application_id_fkey FOREIGN KEY (application_id) REFERENCES lending_private.application(application_id);
+
+
+--
+-- Name: event_family event_family_read_operation_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.event_family
+    ADD CONSTRAINT event_family_read_operation_fkey FOREIGN KEY (read_operation) REFERENCES lending_private.operation(operation);
+
+
+--
+-- Name: role_operation role_operation_operation_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.role_operation
+    ADD CONSTRAINT role_operation_operation_fkey FOREIGN KEY (operation) REFERENCES lending_private.operation(operation);
+
+
+--
+-- Name: role_operation role_operation_role_fkey; Type: FK CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.role_operation
+    ADD CONSTRAINT role_operation_role_fkey FOREIGN KEY (role) REFERENCES lending_private.actor_role(role);
 
 
 --
@@ -2246,4 +3063,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125160400'),
     ('20261125160500'),
     ('20261125160600'),
-    ('20261125160700');
+    ('20261125160700'),
+    ('20261125180000'),
+    ('20261125180100');

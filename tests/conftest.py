@@ -14,14 +14,32 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from lendgres import migrations
 from tests import pgserver
 
+# The roles of the permission matrix (lending_private.actor_role), in the order the issue lists them.
+ACTOR_ROLES = ("reader", "intake", "underwriter", "reviewer", "servicer", "admin")
+
 # Login roles of the tests (roles are cluster-wide, so they are created once, if missing): the HTTP service's,
-# another service's calling the SQL API, the reporting role's, and one with no grant at all.
+# another service's calling the SQL API, the reporting role's, one with no grant at all, and one service login per
+# actor role, mapped to the actor test-<role>.
 TEST_ROLES = {
-    "lendgres_test_http": "lending_api",
+    "lendgres_test_http": "lending_gateway",
     "lendgres_test_client": "lending_api",
     "lendgres_test_reporting": "lending_reporting",
     "lendgres_test_nobody": None,
+    **{f"lendgres_test_{role}": "lending_api" for role in ACTOR_ROLES},
 }
+
+# Actors in every test database: (name, kind, role, mapped login role). test-<role> act through their own logins
+# or, named by the HTTP service, through API keys; the others are named by tests through the gateway.
+TEST_ACTORS = [
+    *((f"test-{role}", "agent", role, f"lendgres_test_{role}") for role in ACTOR_ROLES),
+    ("test-service", "service", "admin", "lendgres_test_client"),
+    ("intake-agent", "agent", "intake", None),
+    ("underwriter-1", "agent", "underwriter", None),
+    ("reviewer-2", "human", "reviewer", None),
+]
+
+# An API key for every test actor, made once in the template (so every test database has them): actor -> secret.
+API_KEYS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +61,14 @@ def migrate_template(host: str, port: int, user: str, dbname: str, **_: object) 
             )
             if group:
                 connection.execute(f"grant {group} to {role}")
+        for name, kind, role, db_role in TEST_ACTORS:
+            connection.execute(
+                "select lending.create_actor(name => %s, kind => %s, role => %s, db_role => %s)",
+                [name, kind, role, db_role],
+            )
+            row = connection.execute("select lending.create_api_key(for_actor => %s)", [name]).fetchone()
+            assert row is not None
+            API_KEYS[name] = row[0]["body"]["api_key"]
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +85,11 @@ def postgresql_noproc(pg_server: pgserver.Server) -> Iterator[NoopExecutor]:
 
 
 postgresql = factories.postgresql("postgresql_noproc")
+
+
+def bearer(actor: str = "test-admin") -> dict[str, str]:
+    """The Authorization header of `actor`'s API key."""
+    return {"Authorization": f"Bearer {API_KEYS[actor]}"}
 
 
 def role_url(connection: psycopg.Connection, role: str) -> str:

@@ -103,7 +103,9 @@ def test_api_waits_for_the_migrations_and_connects_as_its_own_login_role(service
 
     url = urlsplit(environment(api)["DATABASE_URL"])
     assert url.username == "lendgres_http" != embedded.SUPERUSER
-    assert embedded.LOGIN_ROLES[url.username] == "lending_api"
+    assert embedded.LOGIN_ROLES[url.username] == "lending_gateway"
+    init_script = (ROOT / "docker" / "initdb" / "10-lendgres-login-roles.sh").read_text()
+    assert f"grant lending_gateway to {url.username};" in init_script
     assert url.hostname == "db"
     assert url.path.lstrip("/") == embedded.DATABASE
 

@@ -13,15 +13,20 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from . import __version__, db, errors, mcp_tools
+from .auth import Authenticator
 from .events import EventsListener
 from .http import RequestIdMiddleware, access_log
-from .routes import events, health, loans
+from .routes import events, health, identity, loans
 from .settings import Settings
 
 DESCRIPTION = """\
 Lendgres files, scores, decides and audits loan applications. PostgreSQL is the source of truth: every call is
 one database function, every change leaves a hash-chained audit row, and every error is a problem document
 (`application/problem+json`) with a stable `code` and the facts needed to correct the request.
+
+Every route but the health checks and these docs needs an API key: `Authorization: Bearer <key>`. A key acts
+as one actor, whose role (reader, intake, underwriter, reviewer, servicer, admin) says what it may do; `GET /me`
+tells which. A missing or bad key is 401 (`unauthenticated`), an operation outside the role 403 (`forbidden`).
 
 Writes accept an `Idempotency-Key` header: a retry with the same key and body returns the first response
 (`Idempotent-Replayed: true`) and writes nothing. Send `X-Request-Id` to trace a call through the audit trail.
@@ -37,7 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as resources:
             app.state.pool = await db.create_pool(settings)
             resources.push_async_callback(app.state.pool.close)
-            app.state.events_listener = EventsListener(settings.listen_database_url or settings.database_url)
+            app.state.authenticator = Authenticator(app.state.pool, settings.key_cache_seconds)
+            app.state.events_listener = EventsListener(
+                settings.listen_database_url or settings.database_url,
+                key_revoked=app.state.authenticator.forget,
+                keys_unknown=app.state.authenticator.forget_all,
+            )
             await app.state.events_listener.start()
             resources.push_async_callback(app.state.events_listener.stop)
             await resources.enter_async_context(mcp_server.session_manager.run())
@@ -51,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(loans.router)
     app.include_router(events.router)
+    app.include_router(identity.router)
     app.include_router(health.router)
     mcp_server = mcp_tools.mount(app, list(settings.allowed_hosts))
     app.add_middleware(RequestIdMiddleware)

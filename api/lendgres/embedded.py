@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 DATABASE = "lendgres"
 SUPERUSER = "postgres"
 
-# Login roles on the embedded server, each a member of a NOLOGIN role that the migrations define:
-# the HTTP service, and the role that other services and psql use to call the SQL API (`lendgres db-url`).
-LOGIN_ROLES = {"lendgres_http": "lending_api", "lendgres_client": "lending_api"}
+# Login roles on the embedded server, each a member of a NOLOGIN role that the migrations define: the HTTP service
+# (lending_gateway: it names the actor of each call), and the role that other services and psql use to call the SQL
+# API (`lendgres db-url`), which acts as the actor an admin maps to it (`lendgres actors create --db-role`).
+LOGIN_ROLES = {"lendgres_http": "lending_gateway", "lendgres_client": "lending_api"}
 
 # Client authentication, rewritten at every start: the superuser only by peer authentication, for the system users
 # that run lendgres and the server (the socket may sit in a folder other users can reach); every other role by

@@ -2,7 +2,8 @@
 
 Each worker keeps one connection, outside the pool, LISTENing on the channel the event triggers NOTIFY at commit.
 Waiters never hold a database connection while they wait: they wait on an asyncio.Event that the listener sets
-when a notification arrives, then read the feed again through the pool.
+when a notification arrives, then read the feed again through the pool. The same connection hears API key
+revocations (channel lending_keys) and tells the key cache.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -21,12 +23,20 @@ from . import db
 log = logging.getLogger("lendgres")
 
 CHANNEL = "lending_events"
+KEYS_CHANNEL = "lending_keys"
 RECONNECT_DELAY_S = 1.0
 
 
 class EventsListener:
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        key_revoked: Callable[[str], None] = lambda _digest: None,
+        keys_unknown: Callable[[], None] = lambda: None,
+    ) -> None:
         self._database_url = database_url
+        self._key_revoked = key_revoked
+        self._keys_unknown = keys_unknown
         self._changed = asyncio.Event()
         self._connection: Any = None
         self._keeper: asyncio.Task[None] | None = None
@@ -58,10 +68,12 @@ class EventsListener:
         self._connection = await asyncpg.connect(self._database_url)
         self._connection.add_termination_listener(lambda *_: self._lost.set())
         await self._connection.add_listener(CHANNEL, self._notified)
+        await self._connection.add_listener(KEYS_CHANNEL, lambda *args: self._key_revoked(args[3]))
 
     async def _keep_listening(self) -> None:
         """Reconnects a lost listening connection. Once it listens again, every waiter reads the feed again: a
-        change that committed while nobody was listening sent its notification to no one."""
+        change that committed while nobody was listening sent its notification to no one, and so did a revoked
+        key: the key cache starts afresh."""
         while True:
             await self._lost.wait()
             try:
@@ -71,6 +83,7 @@ class EventsListener:
                 await asyncio.sleep(RECONNECT_DELAY_S)
                 self._lost.set()
             else:
+                self._keys_unknown()
                 self._notified()
 
     @property
@@ -80,7 +93,13 @@ class EventsListener:
 
 
 async def read_events(
-    app: FastAPI, after: str | None, limit: int, wait: float, application_id: int | None, event_type: str | None
+    app: FastAPI,
+    actor: str,
+    after: str | None,
+    limit: int,
+    wait: float,
+    application_id: int | None,
+    event_type: str | None,
 ) -> str:
     """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
     loop = asyncio.get_running_loop()
@@ -95,6 +114,7 @@ async def read_events(
             limit=limit,
             application_id=application_id,
             event_type=event_type,
+            actor=actor,
         )
         remaining = deadline - loop.time()
         if remaining <= 0 or json.loads(result)["events"]:

@@ -99,14 +99,13 @@ def _log_request(scope: Scope, status: int, duration_s: float) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
     route = scope.get("route")
-    actor = next((value for name, value in scope["headers"] if name == b"x-actor"), b"anonymous")
     state = scope["state"]
     access_log.info(
         json.dumps(
             {
                 "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "request_id": state["request_id"],
-                "actor": actor.decode("latin-1"),
+                "actor": state.get("actor"),
                 "method": scope["method"],
                 "route": getattr(route, "path", None) or scope["path"],
                 "status": status,

@@ -1,7 +1,9 @@
 """The MCP endpoint: task-shaped tools for agents, mounted at /mcp in the same app (streamable HTTP).
 
-Each tool calls the same lending function as its HTTP twin, through the same pool; a failure comes back as a tool
-error whose text is the same problem document (code, detail, and the facts to correct the call).
+Each tool calls the same lending function as its HTTP twin, through the same pool, as the actor of the same bearer
+key; a failure comes back as a tool error whose text is the same problem document (code, detail, and the facts to
+correct the call). Every request to /mcp needs the key: without one it is refused with the same 401 problem as any
+route, before the SDK sees it.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
 from pydantic import Field
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import __version__, db, errors
+from . import __version__, auth, db, errors
 from .events import read_events
 
 # The status machine's values, as enums in the tool schemas so that an agent picks a valid one. The database holds
@@ -52,14 +56,13 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         allowed_origins=[f"http://{host}" for host in allowed_hosts] + [f"https://{host}" for host in allowed_hosts],
     )
 
-    async def invoke(function: str, context: Context | None = None, **arguments: Any) -> Any:
-        """Calls a lending function; a write (with its context) names the actor and the HTTP request id."""
-        if context is not None:
-            request = context.request_context.request
-            arguments |= {
-                "actor": (context.headers or {}).get("x-actor", "anonymous"),
-                "request_id": getattr(getattr(request, "state", None), "request_id", None),
-            }
+    async def invoke(function: str, context: Context, write: bool = False, **arguments: Any) -> Any:
+        """Calls a lending function as the key's actor; a write also passes the HTTP request id, and answers with
+        an envelope whose body is the tool's result."""
+        state = context.request_context.request.state  # type: ignore[union-attr]
+        arguments["actor"] = state.actor
+        if write:
+            arguments["request_id"] = state.request_id
         try:
             result = await db.call(app.state.pool, function, **arguments)
         except Exception as exc:
@@ -68,7 +71,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
                 raise  # a crash: the SDK logs it and tells the client only that the tool failed
             raise ToolError(json.dumps(problem.body(arguments.get("request_id")))) from exc
         document = json.loads(result)
-        return document["body"] if context is not None else document
+        return document["body"] if write else document
 
     @server.tool(
         annotations=WRITE,
@@ -98,6 +101,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         result: dict[str, Any] = await invoke(
             "lending.apply",
             context,
+            write=True,
             amount=exact,
             applicant_name=applicant_name,
             applicant_id=applicant_id,
@@ -119,8 +123,8 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
             "Use it before deciding, to know the current state."
         ),
     )
-    async def get_application(application_id: ApplicationId) -> dict[str, Any]:
-        result: dict[str, Any] = await invoke("lending.get_application", application_id=application_id)
+    async def get_application(context: Context, application_id: ApplicationId) -> dict[str, Any]:
+        result: dict[str, Any] = await invoke("lending.get_application", context, application_id=application_id)
         return result
 
     @server.tool(
@@ -131,11 +135,14 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         ),
     )
     async def list_applications(
+        context: Context,
         status: Status | None = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
         after: str | None = None,
     ) -> dict[str, Any]:
-        result: dict[str, Any] = await invoke("lending.list_applications", status=status, limit=limit, after=after)
+        result: dict[str, Any] = await invoke(
+            "lending.list_applications", context, status=status, limit=limit, after=after
+        )
         return result
 
     @server.tool(
@@ -157,6 +164,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         result: dict[str, Any] = await invoke(
             "lending.decide",
             context,
+            write=True,
             application_id=application_id,
             outcome=outcome,
             reason=reason,
@@ -180,6 +188,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         result: dict[str, Any] = await invoke(
             "lending.withdraw",
             context,
+            write=True,
             application_id=application_id,
             reason=reason,
             expected_version=expected_version,
@@ -194,8 +203,8 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
             "hash chain verifies."
         ),
     )
-    async def get_application_audit(application_id: ApplicationId) -> dict[str, Any]:
-        result: dict[str, Any] = await invoke("lending.application_audit", application_id=application_id)
+    async def get_application_audit(context: Context, application_id: ApplicationId) -> dict[str, Any]:
+        result: dict[str, Any] = await invoke("lending.application_audit", context, application_id=application_id)
         return result
 
     @server.tool(
@@ -206,6 +215,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         ),
     )
     async def wait_for_events(
+        context: Context,
         after: str | None = None,
         limit: Annotated[int, Field(ge=1, le=1000)] = 100,
         wait_seconds: Annotated[float, Field(ge=0, le=30)] = 0,
@@ -214,14 +224,39 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
     ) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(
             await read_events(
-                app, after=after, limit=limit, wait=wait_seconds, application_id=application_id, event_type=event_type
+                app,
+                context.request_context.request.state.actor,  # type: ignore[union-attr]
+                after=after,
+                limit=limit,
+                wait=wait_seconds,
+                application_id=application_id,
+                event_type=event_type,
             )
         )
         return result
 
     # The SDK builds a Starlette app around its handler; its one route joins ours, so that /mcp shares the app's
-    # middleware (request ids, the request log) and lifespan.
-    app.router.routes.extend(
-        server.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes
-    )
+    # middleware (request ids, the request log) and lifespan, behind the same keys.
+    for route in server.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes:
+        if isinstance(route, Route):
+            route.app = _require_key(route.app)
+        app.router.routes.append(route)
     return server
+
+
+def _require_key(handler: ASGIApp) -> ASGIApp:
+    """Lets a request through to `handler` only with a valid bearer key, whose actor the tools then act as."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        try:
+            await auth.identify(request, key.strip() if scheme.lower() == "bearer" else None)
+        except Exception as exc:
+            problem = errors.from_exception(request, exc)
+            request.state.error_code = problem.code
+            await problem.response(request.state.request_id)(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    return guarded

@@ -342,6 +342,18 @@ class ProblemDetails(BaseModel):
                     "errors": [{"field": "amount", "message": "must have at most 2 decimal places"}],
                     "request_id": "5f0c7c2e9b1d4f7a",
                 },
+                {
+                    "type": "urn:lendgres:problem:forbidden",
+                    "title": "Operation not permitted",
+                    "status": 403,
+                    "detail": "Actor intake-bot (role intake) may not decide",
+                    "code": "forbidden",
+                    "actor": "intake-bot",
+                    "role": "intake",
+                    "operation": "decide",
+                    "allowed_roles": ["admin", "reviewer", "underwriter"],
+                    "request_id": "5f0c7c2e9b1d4f7a",
+                },
             ]
         }
     )
@@ -353,3 +365,33 @@ class ProblemDetails(BaseModel):
     code: str
     request_id: str | None
     errors: list[dict[str, str]] | None = Field(None, description="For validation_failed: each field at fault.")
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "actor_id": 2,
+                    "name": "underwriter-1",
+                    "kind": "agent",
+                    "role": "underwriter",
+                    "active": True,
+                    "version": 1,
+                    "created_at": "2026-11-25T16:00:00.000000Z",
+                    "updated_at": "2026-11-25T16:00:00.000000Z",
+                    "operations": ["apply", "assess", "decide", "read_applications", "read_events"],
+                }
+            ]
+        }
+    )
+
+    actor_id: int
+    name: str
+    kind: str = Field(description="agent, human or service.")
+    role: str = Field(description="reader, intake, underwriter, reviewer, servicer or admin.")
+    active: bool
+    version: int
+    created_at: str
+    updated_at: str
+    operations: list[str] = Field(description="Every operation the role permits.")

@@ -18,6 +18,9 @@ class Settings:
     # The events feed's LISTEN connection needs a session of its own: behind PgBouncer in transaction mode, point
     # this at PostgreSQL directly (or at a session-mode pool). Defaults to database_url.
     listen_database_url: str | None = None
+    # How long a worker trusts a resolved API key without asking the database again. Revocations reach the workers
+    # at once by NOTIFY; this bounds the delay when a notification is missed.
+    key_cache_seconds: float = 10.0
     # Host headers the MCP endpoint answers to (DNS rebinding protection); "host:*" allows any port.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
@@ -31,6 +34,7 @@ class Settings:
             listen_database_url=os.environ.get("LENDGRES_LISTEN_DATABASE_URL") or None,
             pool_min_size=int(os.environ.get("LENDGRES_POOL_MIN_SIZE", cls.pool_min_size)),
             pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
+            key_cache_seconds=float(os.environ.get("LENDGRES_KEY_CACHE_SECONDS", cls.key_cache_seconds)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
             allowed_hosts=tuple(
                 host.strip()

@@ -1,4 +1,5 @@
-"""The SQL API as another service calls it: logged in as a role with lending_api's rights, named arguments."""
+"""The SQL API as other services call it, with named arguments: as the HTTP service's role, which names the acting
+actor, or as a service's own login role, which acts as the actor mapped to it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from tests.conftest import role_url
 
 
 def call(connection: psycopg.Connection, function: str, **arguments: Any) -> Any:
-    """Calls a lending function with named arguments; returns its jsonb result as Python data."""
+    """Calls a lending function with named arguments; returns its jsonb result as Python data. On the `client`
+    connection (the gateway) the actor is test-admin unless the test names another."""
+    if connection.info.user == "lendgres_test_http" and function not in ("lending.schema_version", "lending.authenticate"):
+        arguments.setdefault("actor", "test-admin")
     placeholders = ", ".join(f'"{name}" => %({name})s' for name in arguments)
     values = {name: Jsonb(value) if isinstance(value, dict) else value for name, value in arguments.items()}
     row = connection.execute(f"select {function}({placeholders})", values).fetchone()
@@ -23,7 +27,14 @@ def call(connection: psycopg.Connection, function: str, **arguments: Any) -> Any
 
 @pytest.fixture
 def client(postgresql: psycopg.Connection) -> Iterator[psycopg.Connection]:
-    """A connection as lendgres_test_client: a login role granted lending_api, as other services get."""
+    """A connection as lendgres_test_http, the HTTP service's role (lending_gateway): it names the acting actor."""
+    with psycopg.connect(role_url(postgresql, "lendgres_test_http"), autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def service(postgresql: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """A connection as lendgres_test_client, another service's login (lending_api), which acts as test-service."""
     with psycopg.connect(role_url(postgresql, "lendgres_test_client"), autocommit=True) as connection:
         yield connection
 

@@ -16,7 +16,9 @@ def feed(connection: psycopg.Connection, **arguments: Any) -> dict[str, Any]:
     return result
 
 
-def test_every_state_change_is_an_event(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
+def test_every_state_change_is_an_event(
+    client: psycopg.Connection, service: psycopg.Connection, superuser: psycopg.Connection
+) -> None:
     application_id = apply(client, request_id="req-1")["application_id"]
     call(
         client,
@@ -25,18 +27,18 @@ def test_every_state_change_is_an_event(client: psycopg.Connection, superuser: p
         outcome="manual_review",
         reason="check",
         reason_codes=["DOCS"],
-        actor="uw-1",
+        actor="underwriter-1",
     )
     superuser.execute(
         "update lending_private.application set purpose = 'Roof' where application_id = %s", [application_id]
     )
-    call(client, "lending.withdraw", application_id=application_id, reason="changed mind")
+    call(service, "lending.withdraw", application_id=application_id, reason="changed mind")
     events = feed(client)["events"]
     assert [(e["event_type"], e["payload"]["status"], e["actor"]) for e in events] == [
         ("application.filed", "pending", "intake-agent"),
-        ("application.decided", "manual_review", "uw-1"),
+        ("application.decided", "manual_review", "underwriter-1"),
         ("application.updated", "manual_review", "sql:postgres"),
-        ("application.withdrawn", "withdrawn", "sql:lendgres_test_client"),
+        ("application.withdrawn", "withdrawn", "test-service"),
     ]
     assert events[0]["request_id"] == "req-1"
     assert events[1]["payload"]["decision"]["outcome"] == "manual_review"
@@ -83,8 +85,8 @@ def test_a_slower_transaction_is_not_skipped(client: psycopg.Connection, postgre
     """A transaction that started first (older id) but commits last: a reader that already read the later one's
     event still receives the earlier one's afterwards."""
     with psycopg.connect(role_url(postgresql, "lendgres_test_client")) as slow:
-        slow_id = apply(slow, actor="slow")["application_id"]  # not committed yet: its transaction id is older
-        fast_id = apply(client, actor="fast")["application_id"]
+        slow_id = apply(slow, actor=None)["application_id"]  # not committed yet: its transaction id is older
+        fast_id = apply(client)["application_id"]
         page = feed(client)
         assert [e["application_id"] for e in page["events"]] == []  # held back behind the open transaction
         slow.commit()
@@ -94,7 +96,7 @@ def test_a_slower_transaction_is_not_skipped(client: psycopg.Connection, postgre
 
 def test_a_rolled_back_change_leaves_no_event(client: psycopg.Connection, postgresql: psycopg.Connection) -> None:
     with psycopg.connect(role_url(postgresql, "lendgres_test_client")) as doomed:
-        apply(doomed)
+        apply(doomed, actor=None)
         doomed.rollback()
     assert feed(client)["events"] == []
 

@@ -109,7 +109,7 @@ def test_decide_checks_version_and_transition(client: psycopg.Connection) -> Non
         reason="DTI 61%",
         reason_codes=["DTI_TOO_HIGH"],
         expected_version=1,
-        actor="uw-1",
+        actor="underwriter-1",
     )
     assert decided["status"] == 201
     assert decided["body"] | {"decided_at": None} == {
@@ -119,7 +119,7 @@ def test_decide_checks_version_and_transition(client: psycopg.Connection) -> Non
         "approved": False,
         "reason": "DTI 61%",
         "reason_codes": ["DTI_TOO_HIGH"],
-        "decided_by": "uw-1",
+        "decided_by": "underwriter-1",
         "request_id": None,
         "decided_at": None,
         "status": "rejected",
@@ -190,23 +190,23 @@ def test_get_application_of_an_unknown_id(client: psycopg.Connection) -> None:
 
 
 def test_idempotency_key_replays_and_refuses_reuse(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
-    first = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="a")
-    again = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="a")
+    first = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent")
+    again = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent")
     assert (first["replayed"], again["replayed"]) == (False, True)
     assert again["body"] == first["body"] and again["status"] == 201
     other_actor = call(
-        client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="b"
+        client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="underwriter-1"
     )
     assert other_actor["replayed"] is False
     sqlstate, _, detail = refusal(
-        client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="a"
+        client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="intake-agent"
     )
     assert (sqlstate, detail["code"], detail["operation"]) == ("LN422", "idempotency_key_reused", "apply")
     count = superuser.execute("select count(*) from lending_private.application").fetchone()
     assert count == (2,)
     # After 24 hours the key is forgotten: the same request writes again.
     superuser.execute("update lending_private.idempotency_key set expires_at = now() - interval '1 second'")
-    later = call(client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="a")
+    later = call(client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="intake-agent")
     assert later["replayed"] is False
     assert superuser.execute("select count(*) from lending_private.application").fetchone() == (3,)
 

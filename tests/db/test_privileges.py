@@ -9,12 +9,13 @@ import pytest
 from tests.conftest import role_url
 from tests.db.conftest import call
 
-API_ROLES = ("lending_api", "lending_reporting", "public")
+API_ROLES = ("lending_api", "lending_gateway", "lending_reporting", "public")
 # pg_temp last: with it left out (an empty path), the caller's temporary schema is searched first for types.
 PINNED = "search_path=pg_catalog, pg_temp"
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
-# Who may execute each public function.
+# Who may execute each public function. lending_gateway (the HTTP service) is a member of lending_api, so it may
+# execute everything lending_api may, and authenticate besides.
 FUNCTION_GRANTS = {
     "apply": {"lending_api"},
     "decide": {"lending_api"},
@@ -24,7 +25,20 @@ FUNCTION_GRANTS = {
     "application_audit": {"lending_api"},
     "schema_version": {"lending_api"},
     "events_after": {"lending_api"},
+    "whoami": {"lending_api"},
+    "create_actor": {"lending_api"},
+    "update_actor": {"lending_api"},
+    "list_actors": {"lending_api"},
+    "create_api_key": {"lending_api"},
+    "revoke_api_key": {"lending_api"},
+    "list_api_keys": {"lending_api"},
+    "authenticate": {"lending_gateway"},
 }
+
+
+def may_execute(role: str, function: str) -> bool:
+    grantees = FUNCTION_GRANTS[function]
+    return role in grantees or (role == "lending_gateway" and "lending_api" in grantees)
 
 
 # Privileges on relations: the reporting role reads every private table (not the identity sequences); nobody
@@ -53,7 +67,7 @@ def test_owner_role_is_not_a_superuser_and_cannot_log_in(superuser: psycopg.Conn
         "select rolsuper, rolcanlogin, rolcreaterole, rolcreatedb from pg_roles where rolname = 'lending_owner'"
     ).fetchone()
     assert row == (False, False, False, False)
-    for role in ("lending_api", "lending_reporting"):
+    for role in ("lending_api", "lending_gateway", "lending_reporting"):
         assert superuser.execute("select rolcanlogin from pg_roles where rolname = %s", [role]).fetchone() == (False,)
 
 
@@ -114,9 +128,9 @@ def test_every_public_function_is_in_the_matrix_and_defined_safely(superuser: ps
         assert security_definer, f"{signature} is not SECURITY DEFINER"
         assert config is not None and PINNED in config, f"{signature} has search_path {config}"
         assert not public_execute, f"PUBLIC may execute {signature}"
-        for role in ("lending_api", "lending_reporting"):
+        for role in ("lending_api", "lending_gateway", "lending_reporting"):
             may = superuser.execute("select has_function_privilege(%s, %s, 'EXECUTE')", [role, signature]).fetchone()[0]
-            assert may == (role in FUNCTION_GRANTS[name]), f"{role} execute {signature}: {may}"
+            assert may == may_execute(role, name), f"{role} execute {signature}: {may}"
 
 
 def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psycopg.Connection) -> None:
@@ -125,7 +139,7 @@ def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psy
     for _name, signature, owner, _definer, _config, public_execute in functions:
         assert owner == "lending_owner", signature
         assert not public_execute, f"PUBLIC may execute {signature}"
-        for role in ("lending_api", "lending_reporting"):
+        for role in ("lending_api", "lending_gateway", "lending_reporting"):
             may = superuser.execute("select has_function_privilege(%s, %s, 'EXECUTE')", [role, signature]).fetchone()[0]
             assert not may, f"{role} may execute {signature}"
 

@@ -7,6 +7,8 @@ from typing import Any
 from ..models import ProblemDetails
 
 _PROBLEM_DESCRIPTIONS = {
+    401: "No valid API key (code unauthenticated): missing, unknown, expired or revoked, or its actor deactivated.",
+    403: "The key's actor may not do this (code forbidden); detail names the operation and the roles that may.",
     404: "No such application (code not_found).",
     409: "Conflict: invalid_transition, version_conflict, applicant_exists or conflict; the body says which.",
     412: "If-Match named a stale version (code version_conflict).",
@@ -16,12 +18,13 @@ _PROBLEM_DESCRIPTIONS = {
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The problem responses an operation can give, for the OpenAPI document."""
+    """The problem responses an operation can give, for the OpenAPI document. Every operation that takes a key
+    can also answer 401 and 403, and every one 503."""
     return {
         status: {
             "model": ProblemDetails,
             "content": {"application/problem+json": {}},
             "description": _PROBLEM_DESCRIPTIONS[status],
         }
-        for status in (*statuses, 503)
+        for status in (*statuses, 401, 403, 503)
     }

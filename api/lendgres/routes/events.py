@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ..auth import Actor
 from ..events import read_events
 from ..http import LendgresRoute, json_text
 from ..models import EventPage, Text
@@ -21,12 +22,14 @@ router = APIRouter(route_class=LendgresRoute, tags=["events"])
     summary="Read what changed since a cursor, in commit order, optionally waiting for the next change",
     description="Use to follow applications without polling them one by one: pass the next_cursor of your last "
     "call as `after`, and `wait` (up to 30 s) to have the call return as soon as something new commits. Filter by "
-    "application_id or type (application.filed, application.decided, application.withdrawn, application.updated).",
+    "application_id or type (application.filed, application.decided, application.withdrawn, application.updated). "
+    "You see the events of what your role may read.",
     response_model=EventPage,
     responses=problems(422),
 )
 async def wait_for_events(
     request: Request,
+    actor: Actor,
     after: Annotated[
         Text | None, Query(description="next_cursor of your previous call; omit to start at the beginning.")
     ] = None,
@@ -35,4 +38,4 @@ async def wait_for_events(
     application_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only this application's.")] = None,
     event_type: Annotated[Text | None, Query(alias="type", description="Only events of this type.")] = None,
 ) -> Response:
-    return json_text(await read_events(request.app, after, limit, wait, application_id, event_type))
+    return json_text(await read_events(request.app, actor, after, limit, wait, application_id, event_type))

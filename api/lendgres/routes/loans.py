@@ -11,6 +11,7 @@ from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from .. import db
+from ..auth import Actor
 from ..errors import Problem
 from ..http import LendgresRoute, envelope, json_text
 from ..models import (
@@ -44,7 +45,6 @@ IdempotencyKey = Annotated[
         "response and writes nothing; reusing it for another body is refused. Kept 24 hours.",
     ),
 ]
-Actor = Annotated[Text, Header(alias="X-Actor", description="Who is calling (an agent's or person's name).")]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
@@ -94,9 +94,9 @@ def _expected_version(if_match: str | None, expected_version: int | None) -> int
 )
 async def submit_application(
     request: Request,
+    actor: Actor,
     application: ApplyRequest,
     idempotency_key: IdempotencyKey = None,
-    actor: Actor = "anonymous",
 ) -> Response:
     result = await db.call(
         _pool(request),
@@ -118,8 +118,8 @@ async def submit_application(
     response_model=Application,
     responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **problems(404, 422)},
 )
-async def get_application(request: Request, application_id: ApplicationId) -> Response:
-    result = await db.call(_pool(request), "lending.get_application", application_id=application_id)
+async def get_application(request: Request, actor: Actor, application_id: ApplicationId) -> Response:
+    result = await db.call(_pool(request), "lending.get_application", application_id=application_id, actor=actor)
     return json_text(result, headers={"ETag": f'"{json.loads(result)["version"]}"'})
 
 
@@ -136,13 +136,13 @@ async def get_application(request: Request, application_id: ApplicationId) -> Re
 )
 async def decide_application(
     request: Request,
+    actor: Actor,
     application_id: ApplicationId,
     decision: Annotated[DecisionRequest | None, Body()] = None,
     approved: Annotated[bool | None, Query(description="Legacy form: true approves, false rejects.")] = None,
     reason: Annotated[Text | None, Query(description="Legacy form: the reason.")] = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-    actor: Actor = "anonymous",
 ) -> Response:
     if decision is None:
         if approved is None:
@@ -185,11 +185,11 @@ async def decide_application(
 )
 async def withdraw_application(
     request: Request,
+    actor: Actor,
     application_id: ApplicationId,
     withdrawal: Annotated[WithdrawRequest | None, Body()] = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-    actor: Actor = "anonymous",
 ) -> Response:
     withdrawal = withdrawal or WithdrawRequest()
     result = await db.call(
@@ -216,13 +216,16 @@ async def withdraw_application(
 )
 async def list_applications(
     request: Request,
+    actor: Actor,
     status: Annotated[
         Text | None, Query(description="pending, manual_review, approved, rejected or withdrawn.")
     ] = None,
     limit: Annotated[int, Query(ge=-(2**31), le=2**31 - 1, description="Page size, 1-100.")] = 50,
     after: Annotated[Text | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Response:
-    result = await db.call(_pool(request), "lending.list_applications", status=status, limit=limit, after=after)
+    result = await db.call(
+        _pool(request), "lending.list_applications", status=status, limit=limit, after=after, actor=actor
+    )
     return json_text(result)
 
 
@@ -235,6 +238,6 @@ async def list_applications(
     response_model=AuditTrail,
     responses=problems(404, 422),
 )
-async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
-    result = await db.call(_pool(request), "lending.application_audit", application_id=application_id)
+async def get_application_audit(request: Request, actor: Actor, application_id: ApplicationId) -> Response:
+    result = await db.call(_pool(request), "lending.application_audit", application_id=application_id, actor=actor)
     return json_text(result)

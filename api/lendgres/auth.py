@@ -1,0 +1,120 @@
+"""Who is calling: API keys from `Authorization: Bearer`, resolved to actors.
+
+The database decides. A key is resolved by `lending.authenticate` (which only the HTTP service's role may call),
+and every other function is then called with the key's actor, which the database believes only from this service.
+Whether that actor may perform the operation is checked by the function itself, against the current role.
+
+Resolving a key costs a round trip, so each worker remembers resolved keys for a short while (`key_cache_seconds`).
+A revocation reaches the workers at once through NOTIFY on the `lending_keys` channel (see events.py); the cache
+period only bounds how late a worker that missed the notification can be. Deactivating an actor or changing its
+role needs no notification: the database looks the actor up on every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from . import db
+from .errors import Problem
+
+# Keys held per worker at most; past it the oldest go first. Each entry is small; this bounds a flood of keys.
+CACHE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Identity:
+    actor: str
+    role: str
+    key_id: int
+    expires_at: float  # seconds since the epoch
+    resolved_at: float  # time.monotonic()
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem(
+        401,
+        "unauthenticated",
+        "Not authenticated",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="lendgres"'},
+    )
+
+
+def key_digest(api_key: str) -> str:
+    """The key's sha256 in hex: what the database stores, and what a revocation notification names."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+class Authenticator:
+    def __init__(self, pool: asyncpg.Pool, cache_seconds: float) -> None:
+        self._pool = pool
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, Identity] = {}
+
+    async def identify(self, api_key: str) -> Identity:
+        digest = key_digest(api_key)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached.resolved_at < self._cache_seconds and cached.expires_at > time.time():
+            return cached
+        try:
+            resolved = json.loads(await db.call(self._pool, "lending.authenticate", api_key=api_key))
+        except asyncpg.PostgresError as exc:
+            self._cache.pop(digest, None)
+            if exc.sqlstate == "LN401":
+                raise unauthenticated(
+                    "The API key is unknown, expired or revoked, or its actor is deactivated; ask an admin for a "
+                    "new key (`lendgres keys create --actor NAME`)"
+                ) from exc
+            raise
+        expires_at = datetime.fromisoformat(resolved["expires_at"].replace("Z", "+00:00")).timestamp()
+        identity = Identity(resolved["actor"], resolved["role"], resolved["key_id"], expires_at, now)
+        self._cache.pop(digest, None)
+        self._cache[digest] = identity
+        if len(self._cache) > CACHE_LIMIT:
+            del self._cache[next(iter(self._cache))]
+        return identity
+
+    def forget(self, digest: str) -> None:
+        """Drops a key from the cache: its revocation committed."""
+        self._cache.pop(digest, None)
+
+    def forget_all(self) -> None:
+        """Drops every key: revocations may have been missed (the listening connection was lost)."""
+        self._cache.clear()
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="api_key",
+    description="An API key: `Authorization: Bearer lgk_...`. Made with `lendgres keys create --actor NAME`.",
+)
+
+
+async def identify(request: Request, api_key: str | None) -> Identity:
+    """The identity behind a bearer key, remembered in request.state for the request log."""
+    if not api_key:
+        raise unauthenticated("Send an API key: `Authorization: Bearer <key>`")
+    identity: Identity = await request.app.state.authenticator.identify(api_key)
+    request.state.actor = identity.actor
+    return identity
+
+
+async def _acting_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    identity = await identify(request, credentials.credentials if credentials else None)
+    return identity.actor
+
+
+# A route parameter: the authenticated actor's name, to pass to the lending function as `actor`.
+Actor = Annotated[str, Depends(_acting_actor)]
