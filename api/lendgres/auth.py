@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from . import db
 from .errors import Problem
+
+# What lending.create_api_key makes: anything else is refused without asking the database.
+KEY_SHAPE = re.compile(r"lgk_[A-Za-z0-9_-]{64}")
 
 # Keys held per worker at most; past it the oldest go first. Each entry is small; this bounds a flood of keys.
 CACHE_LIMIT = 10_000
@@ -61,6 +65,8 @@ class Authenticator:
         self._cache: dict[str, Identity] = {}
 
     async def identify(self, api_key: str) -> Identity:
+        if not KEY_SHAPE.fullmatch(api_key):
+            raise unauthenticated("That is not a Lendgres API key: keys look like lgk_ followed by 64 characters")
         digest = key_digest(api_key)
         now = time.monotonic()
         cached = self._cache.get(digest)

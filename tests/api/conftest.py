@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from lendgres.app import create_app
 from lendgres.settings import Settings
-from tests.conftest import role_url
+from tests.conftest import bearer, role_url
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ async def app(postgresql: psycopg.Connection) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app that sends test-admin's API key; pass headers=bearer("...") to act as another actor."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://lendgres.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://lendgres.test", headers=bearer()) as client:
         yield client

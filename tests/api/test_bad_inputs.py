@@ -245,13 +245,24 @@ async def test_nasty_query_parameters(http):
 
 async def test_nasty_headers(http):
     application_id = (await apply(http))["application_id"]
-    for header in ("X-Actor", "Idempotency-Key", "If-Match", "X-Request-Id"):
+    for header in ("Idempotency-Key", "If-Match", "X-Request-Id"):
         for value in NASTY:
             with case((header, value if not isinstance(value, str) else value[:20])):
                 headers = {header: header_value(value)}
                 check(await post(http, "/loans/apply", {"applicant_name": "J", "amount": 1}, headers), APPLY_STATUSES)
                 body = {"outcome": "manual_review", "reason": "ok"}
                 check(await post(http, f"/loans/{application_id}/decision", body, headers), DECIDE_STATUSES)
+
+
+async def test_nasty_credentials_are_401(http):
+    """Whatever stands in the Authorization header in place of a key, the answer is a 401 problem."""
+    for value in [*NASTY, "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer lgk_" + "A" * 64]:
+        for prefix in ("", "Bearer "):
+            with case((prefix, value if not isinstance(value, str) else value[:20])):
+                headers = {"Authorization": prefix.encode() + header_value(value)}
+                response = await post(http, "/loans/apply", {"applicant_name": "J", "amount": 1}, headers)
+                assert_problem(response, 401, "unauthenticated")
+                assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_seeded_random_mixes(http):
@@ -405,9 +416,9 @@ async def test_generated_list_queries(http, params):
 
 
 @FUZZ
-@given(actor=header_bytes, key=header_bytes, if_match=header_bytes, request_id=header_bytes)
-async def test_generated_headers(http, actor, key, if_match, request_id):
-    headers = {"X-Actor": actor, "Idempotency-Key": key, "If-Match": if_match, "X-Request-Id": request_id}
+@given(key=header_bytes, if_match=header_bytes, request_id=header_bytes)
+async def test_generated_headers(http, key, if_match, request_id):
+    headers = {"Idempotency-Key": key, "If-Match": if_match, "X-Request-Id": request_id}
     applied = await http.post("/loans/apply", json={"applicant_name": "J", "amount": 1}, headers=headers)
     check(applied, APPLY_STATUSES)
     decided = await http.post("/loans/1/decision", json={"outcome": "manual_review", "reason": "ok"}, headers=headers)

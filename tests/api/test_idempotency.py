@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from tests.api.support import apply, assert_problem, count, decide, second_connection, wait_for_lock_waiters
+from tests.conftest import bearer
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.
@@ -65,9 +66,11 @@ async def test_same_key_for_another_operation_is_refused(http, postgresql):
 
 
 async def test_keys_are_per_actor(http, postgresql):
-    alice = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", "X-Actor": "alice"})
-    bob = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", "X-Actor": "bob"})
-    alice_again = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", "X-Actor": "alice"})
+    alice = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("intake-agent")})
+    bob = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("underwriter-1")})
+    alice_again = await http.post(
+        "/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("intake-agent")}
+    )
 
     assert (alice.status_code, bob.status_code) == (201, 201)
     assert alice.headers["idempotent-replayed"] == "false"
@@ -158,7 +161,7 @@ async def test_requests_queued_on_a_held_key_write_once(http, postgresql):
     writes, the others replay its response. The race is thus certain rather than left to timing."""
     with second_connection(postgresql) as holder:
         holder.execute(
-            "select pg_advisory_xact_lock(hashtext('lending_private.idempotency_key'), hashtext('anonymous burst'))"
+            "select pg_advisory_xact_lock(hashtext('lending_private.idempotency_key'), hashtext('test-admin burst'))"
         )
         requests = [
             asyncio.ensure_future(http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "burst"}))

@@ -9,6 +9,7 @@ import pytest
 
 from lendgres import migrations
 from tests.api.support import apply, assert_problem, case, count, decide, error_fields
+from tests.conftest import bearer
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.
@@ -287,7 +288,7 @@ async def test_decision_json_form(http):
     response = await http.post(
         f"/loans/{application_id}/decision",
         json={"outcome": "approved", "reason": "Income verified; DTI 22%.", "reason_codes": ["DTI_OK", "KYC.PASS"]},
-        headers={"X-Actor": "underwriter-7"},
+        headers=bearer("underwriter-1"),
     )
 
     assert response.status_code == 201, response.text
@@ -298,7 +299,7 @@ async def test_decision_json_form(http):
     assert decision["approved"] is True
     assert decision["reason"] == "Income verified; DTI 22%."
     assert decision["reason_codes"] == ["DTI_OK", "KYC.PASS"]
-    assert decision["decided_by"] == "underwriter-7"
+    assert decision["decided_by"] == "underwriter-1"
     assert decision["request_id"] == response.headers["x-request-id"]
     assert (decision["status"], decision["version"]) == ("approved", 2)
 
@@ -743,14 +744,14 @@ async def test_audit_trail_records_actor_and_request_id_of_each_write(http):
     created = await http.post(
         "/loans/apply",
         json={"applicant_name": "Jane Doe", "amount": 15000},
-        headers={"X-Actor": "intake-agent", "X-Request-Id": "req-apply-1"},
+        headers={**bearer("intake-agent"), "X-Request-Id": "req-apply-1"},
     )
     assert created.headers["x-request-id"] == "req-apply-1"
     application_id = created.json()["application_id"]
     review = await decide(
-        http, application_id, "manual_review", headers={"X-Actor": "underwriter-1", "X-Request-Id": "req-review-1"}
+        http, application_id, "manual_review", headers={**bearer("underwriter-1"), "X-Request-Id": "req-review-1"}
     )
-    approval = await decide(http, application_id, "approved", headers={"X-Actor": "underwriter-2"})
+    approval = await decide(http, application_id, "approved", headers=bearer("reviewer-2"))
     generated = approval.headers["x-request-id"]
     assert GENERATED_REQUEST_ID.match(generated)
 
@@ -769,8 +770,8 @@ async def test_audit_trail_records_actor_and_request_id_of_each_write(http):
         ("application", "insert", "intake-agent", "req-apply-1"),
         ("decision", "insert", "underwriter-1", "req-review-1"),
         ("application", "update", "underwriter-1", "req-review-1"),
-        ("decision", "insert", "underwriter-2", generated),
-        ("application", "update", "underwriter-2", generated),
+        ("decision", "insert", "reviewer-2", generated),
+        ("application", "update", "reviewer-2", generated),
     ]
     assert entries[0]["old"] is None
     assert entries[0]["new"]["status"] == "pending"
@@ -877,7 +878,7 @@ async def test_readyz_accepts_a_database_ahead_of_the_code(http, postgresql):
 
 
 async def test_a_real_500_logs_its_cause_with_the_request_id_and_shows_none_of_it(http, postgresql, caplog):
-    postgresql.execute("revoke execute on function lending.get_application(bigint) from lending_api")
+    postgresql.execute("revoke execute on function lending.get_application(bigint, text) from lending_api")
 
     response = await http.get("/loans/1", headers={"X-Request-Id": "trace-500"})
 
@@ -903,7 +904,7 @@ async def test_every_request_leaves_one_structured_log_line(http):
         created = await http.post(
             "/loans/apply",
             json={"applicant_name": "Jane Doe", "amount": 1},
-            headers={"X-Actor": "intake-agent", "X-Request-Id": "log-1"},
+            headers={**bearer("intake-agent"), "X-Request-Id": "log-1"},
         )
         refused = await http.post(
             f"/loans/{created.json()['application_id']}/decision",
@@ -911,6 +912,12 @@ async def test_every_request_leaves_one_structured_log_line(http):
             headers={"X-Request-Id": "log-2"},
         )
         await http.get("/no/such/route", headers={"X-Request-Id": "log-3"})
+        await http.get("/loans", headers={"X-Request-Id": "log-4", "Authorization": "Bearer nonsense"})
+        await http.post(
+            f"/loans/{created.json()['application_id']}/decision",
+            json={"outcome": "approved", "reason": "fine"},
+            headers={**bearer("intake-agent"), "X-Request-Id": "log-5"},
+        )
     finally:
         logging.getLogger("lendgres.access").removeHandler(collector)
 
@@ -920,8 +927,10 @@ async def test_every_request_leaves_one_structured_log_line(http):
         for line in lines
     ] == [
         ("log-1", "intake-agent", "POST", "/loans/apply", 201, None),
-        ("log-2", "anonymous", "POST", "/loans/{application_id}/decision", 422, "validation_failed"),
-        ("log-3", "anonymous", "GET", "/no/such/route", 404, "not_found"),
+        ("log-2", "test-admin", "POST", "/loans/{application_id}/decision", 422, "validation_failed"),
+        ("log-3", None, "GET", "/no/such/route", 404, "not_found"),
+        ("log-4", None, "GET", "/loans", 401, "unauthenticated"),
+        ("log-5", "intake-agent", "POST", "/loans/{application_id}/decision", 403, "forbidden"),
     ]
     assert all(line["duration_ms"] >= 0 and line["time"].endswith("+00:00") for line in lines)
 

@@ -13,6 +13,8 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.conftest import bearer
+
 pytestmark = pytest.mark.anyio
 
 TOOLS = {
@@ -50,8 +52,9 @@ def problem_of(result) -> dict:
     return json.loads(text[text.index("{") :])
 
 
-def client(url: str, actor: str = "mcp-agent") -> Client:
-    http = httpx2.AsyncClient(headers={"X-Actor": actor}, timeout=30)
+def client(url: str, actor: str = "underwriter-1") -> Client:
+    """The SDK's client, sending `actor`'s API key with every request."""
+    http = httpx2.AsyncClient(headers=bearer(actor), timeout=30)
     return Client(streamable_http_client(f"{url}/mcp", http_client=http))
 
 
@@ -109,10 +112,40 @@ async def test_an_agent_files_decides_and_follows_an_application(served, postgre
         ]
         audit = await mcp.call_tool("get_application_audit", {"application_id": application["application_id"]})
         assert audit.structured_content["verified"] is True
-        assert {entry["actor"] for entry in audit.structured_content["entries"]} == {"mcp-agent"}
+        assert {entry["actor"] for entry in audit.structured_content["entries"]} == {"underwriter-1"}
+
+    # An intake agent may file, but not decide: the same permission check as over HTTP, with the same problem.
+    async with client(served, "intake-agent") as mcp:
+        second = await mcp.call_tool("submit_application", {"applicant_name": "John Roe", "amount": "900"})
+        assert not second.is_error, second.content
+        forbidden = await mcp.call_tool(
+            "decide_application",
+            {"application_id": second.structured_content["application_id"], "outcome": "approved", "reason": "ok"},
+        )
+        assert forbidden.is_error
+        problem = problem_of(forbidden)
+        assert (problem["code"], problem["status"], problem["operation"]) == ("forbidden", 403, "decide")
+        assert problem["allowed_roles"] == ["admin", "reviewer", "underwriter"]
 
     count = postgresql.execute("select count(*) from lending_private.application").fetchone()
-    assert count == (1,)
+    assert count == (2,)
+
+
+async def test_mcp_needs_a_valid_key(served):
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    async with httpx2.AsyncClient() as http:
+        for credentials in ({}, {"Authorization": "Bearer lgk_not-a-key"}, {"Authorization": "Basic eDp5"}):
+            response = await http.post(f"{served}/mcp", json=initialize, headers={**headers, **credentials})
+            assert response.status_code == 401, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == "unauthenticated"
+            assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_tool_arguments_are_checked_against_their_schemas(served):
@@ -128,7 +161,7 @@ async def test_tool_arguments_are_checked_against_their_schemas(served):
 
 
 async def test_unknown_hosts_are_refused(served):
-    async with httpx2.AsyncClient() as http:
+    async with httpx2.AsyncClient(headers=bearer()) as http:
         response = await http.post(
             f"{served}/mcp", content=b"{}", headers={"Host": "evil.example", "Content-Type": "application/json"}
         )

@@ -25,6 +25,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/loans"): "list_applications",
     ("get", "/loans/{application_id}/audit"): "get_application_audit",
     ("get", "/events"): "wait_for_events",
+    ("get", "/me"): "who_am_i",
     ("get", "/healthz"): "check_liveness",
     ("get", "/readyz"): "check_readiness",
 }
