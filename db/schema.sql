@@ -621,8 +621,6 @@ begin
     perform lending_private.fail('not_found', format('API key %s does not exist', key_id),
                                  jsonb_build_object('resource', 'api_key', 'key_id', key_id));
   end if;
-  -- HTTP workers cache keys briefly; this tells them to forget this one now.
-  perform pg_notify('lending_keys', encode(v_key.key_hash, 'hex'));
   return jsonb_build_object('status', 200, 'body', lending_private.api_key_json(v_key), 'replayed', false);
 end;
 $$;
@@ -1833,6 +1831,28 @@ COMMENT ON FUNCTION lending_private.next_statuses(status text) IS 'The statuses 
 
 
 --
+-- Name: notify_key_change(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.notify_key_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform pg_notify('lending_keys', encode(new.key_hash, 'hex'));
+  return null;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION notify_key_change(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.notify_key_change() IS 'Trigger: tells the HTTP workers (channel lending_keys) to forget a key whose revocation or expiry changed.';
+
+
+--
 -- Name: phone_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -2935,6 +2955,13 @@ CREATE TRIGGER _200_bump_version BEFORE UPDATE ON lending_private.party FOR EACH
 --
 
 CREATE TRIGGER _800_event AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_application_event();
+
+
+--
+-- Name: api_key _800_notify; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _800_notify AFTER UPDATE OF revoked_at, expires_at ON lending_private.api_key FOR EACH ROW WHEN (((old.revoked_at IS DISTINCT FROM new.revoked_at) OR (old.expires_at IS DISTINCT FROM new.expires_at))) EXECUTE FUNCTION lending_private.notify_key_change();
 
 
 --

@@ -163,6 +163,25 @@ create trigger _100_refuse_truncate before truncate on lending_private.api_key
 create trigger _200_bump_version before update on lending_private.api_key
   for each row execute function lending_private.bump_version();
 
+-- HTTP workers cache resolved keys briefly. Whenever a key is revoked or its expiry moved, by whatever path, its
+-- hash is NOTIFYed on lending_keys at commit, so that they forget it at once.
+create function lending_private.notify_key_change()
+returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform pg_notify('lending_keys', encode(new.key_hash, 'hex'));
+  return null;
+end;
+$$;
+comment on function lending_private.notify_key_change() is
+  'Trigger: tells the HTTP workers (channel lending_keys) to forget a key whose revocation or expiry changed.';
+
+create trigger _800_notify after update of revoked_at, expires_at on lending_private.api_key
+  for each row when (old.revoked_at is distinct from new.revoked_at or old.expires_at is distinct from new.expires_at)
+  execute function lending_private.notify_key_change();
+
 -- Actors and their keys are audited like applications, one chain per actor.
 alter table lending_private.audit_log drop constraint audit_log_subject_is_known;
 alter table lending_private.audit_log add constraint audit_log_subject_is_known
@@ -541,8 +560,6 @@ begin
     perform lending_private.fail('not_found', format('API key %s does not exist', key_id),
                                  jsonb_build_object('resource', 'api_key', 'key_id', key_id));
   end if;
-  -- HTTP workers cache keys briefly; this tells them to forget this one now.
-  perform pg_notify('lending_keys', encode(v_key.key_hash, 'hex'));
   return jsonb_build_object('status', 200, 'body', lending_private.api_key_json(v_key), 'replayed', false);
 end;
 $$;
@@ -615,6 +632,7 @@ alter table lending_private.audit_log add constraint audit_log_subject_is_known
 comment on column lending_private.audit_log.subject is 'Which kind of chain the row belongs to: application or party.';
 comment on column lending_private.audit_log.subject_id is 'The application_id or party_id that owns the chain.';
 drop table lending_private.api_key;
+drop function lending_private.notify_key_change();
 drop table lending_private.actor;
 drop function lending_private.actor_name_error(text);
 drop table lending_private.role_operation;

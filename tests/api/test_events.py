@@ -83,7 +83,9 @@ async def test_a_cursor_survives_a_restart_of_the_api(postgresql):
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://lendgres.test", headers=bearer()) as http:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://lendgres.test", headers=bearer()
+            ) as http:
                 if run == 0:
                     before = (await apply(http))["application_id"]
                     cursor = (await http.get("/events")).json()["next_cursor"]

@@ -68,9 +68,7 @@ async def test_same_key_for_another_operation_is_refused(http, postgresql):
 async def test_keys_are_per_actor(http, postgresql):
     alice = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("intake-agent")})
     bob = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("underwriter-1")})
-    alice_again = await http.post(
-        "/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("intake-agent")}
-    )
+    alice_again = await http.post("/loans/apply", json=JANE, headers={"Idempotency-Key": "k", **bearer("intake-agent")})
 
     assert (alice.status_code, bob.status_code) == (201, 201)
     assert alice.headers["idempotent-replayed"] == "false"

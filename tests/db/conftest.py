@@ -16,7 +16,10 @@ from tests.conftest import role_url
 def call(connection: psycopg.Connection, function: str, **arguments: Any) -> Any:
     """Calls a lending function with named arguments; returns its jsonb result as Python data. On the `client`
     connection (the gateway) the actor is test-admin unless the test names another."""
-    if connection.info.user == "lendgres_test_http" and function not in ("lending.schema_version", "lending.authenticate"):
+    if connection.info.user == "lendgres_test_http" and function not in (
+        "lending.schema_version",
+        "lending.authenticate",
+    ):
         arguments.setdefault("actor", "test-admin")
     placeholders = ", ".join(f'"{name}" => %({name})s' for name in arguments)
     values = {name: Jsonb(value) if isinstance(value, dict) else value for name, value in arguments.items()}

@@ -190,8 +190,12 @@ def test_get_application_of_an_unknown_id(client: psycopg.Connection) -> None:
 
 
 def test_idempotency_key_replays_and_refuses_reuse(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
-    first = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent")
-    again = call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent")
+    first = call(
+        client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent"
+    )
+    again = call(
+        client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-1", actor="intake-agent"
+    )
     assert (first["replayed"], again["replayed"]) == (False, True)
     assert again["body"] == first["body"] and again["status"] == 201
     other_actor = call(
@@ -206,7 +210,9 @@ def test_idempotency_key_replays_and_refuses_reuse(client: psycopg.Connection, s
     assert count == (2,)
     # After 24 hours the key is forgotten: the same request writes again.
     superuser.execute("update lending_private.idempotency_key set expires_at = now() - interval '1 second'")
-    later = call(client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="intake-agent")
+    later = call(
+        client, "lending.apply", applicant_name="Jane Doe", amount=16000, idempotency_key="k-1", actor="intake-agent"
+    )
     assert later["replayed"] is False
     assert superuser.execute("select count(*) from lending_private.application").fetchone() == (3,)
 
