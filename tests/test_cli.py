@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -47,9 +49,10 @@ def _free_port() -> int:
         return port
 
 
-def _request(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+def _request(url: str, body: dict[str, object] | None = None, key: str | None = None) -> tuple[int, dict[str, object]]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -57,21 +60,25 @@ def _request(url: str, body: dict[str, object] | None = None) -> tuple[int, dict
         return error.code, json.loads(error.read())
 
 
+KEY = re.compile(r"lgk_[A-Za-z0-9_-]{64}")
+
+
 class Serving:
     def __init__(self, data_dir: Path | None, *options: str, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         where = ["--data-dir", str(data_dir)] if data_dir else []
+        self.output = tempfile.TemporaryFile("w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lendgres.cli", "serve", *where, "--port", str(self.port), *options],
             env=env or _env(),
-            stdout=subprocess.PIPE,
+            stdout=self.output,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stdout.read() if self.process.stdout else ""
+            assert self.process.poll() is None, self.printed()
             try:
                 if _request(f"{self.base}/readyz")[0] == 200:
                     return
@@ -80,10 +87,14 @@ class Serving:
             time.sleep(0.2)
         raise AssertionError("lendgres serve did not become ready")
 
+    def printed(self) -> str:
+        self.output.seek(0)
+        return self.output.read()
+
     def stop(self, how: signal.Signals = signal.SIGINT) -> str:
         self.process.send_signal(how)
-        output, _ = self.process.communicate(timeout=60)
-        return output
+        self.process.wait(timeout=60)
+        return self.printed()
 
 
 @pytest.fixture
@@ -105,12 +116,83 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir: Path) -> None:
     server = Serving(data_dir)
     try:
-        status, created = _request(f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 15000})
+        # The first start made the admin actor and printed its key, once.
+        (admin_key,) = set(KEY.findall(server.printed()))
+        assert "lendgres actors create" in server.printed() and f"Bearer {admin_key}" in server.printed()
+        status, _ = _request(f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 15000})
+        assert status == 401
+        status, created = _request(
+            f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 15000}, admin_key
+        )
         assert (status, created["status"], created["amount"]) == (201, "pending", "15000.00")
+
+        # An agent of its own, made with the CLI while the server runs.
+        made = lendgres(
+            "actors",
+            "create",
+            "--name",
+            "intake-bot",
+            "--kind",
+            "agent",
+            "--role",
+            "intake",
+            "--data-dir",
+            str(data_dir),
+        )
+        assert made.returncode == 0, made.stderr
+        assert json.loads(made.stdout)["role"] == "intake"
+        issued = lendgres("keys", "create", "--actor", "intake-bot", "--label", "cli test", "--data-dir", str(data_dir))
+        assert issued.returncode == 0, issued.stderr
+        bot_key = issued.stdout.strip()
+        assert KEY.fullmatch(bot_key) and bot_key not in issued.stderr
+        status, me = _request(f"{server.base}/me", key=bot_key)
+        assert (status, me["name"], me["role"]) == (200, "intake-bot", "intake")
+        status, refused = _request(
+            f"{server.base}/loans/{created['application_id']}/decision", {"outcome": "approved", "reason": "x"}, bot_key
+        )
+        assert (status, refused["code"]) == (403, "forbidden")
+        listed = lendgres("keys", "list", "--actor", "intake-bot", "--data-dir", str(data_dir))
+        assert listed.returncode == 0, listed.stderr
+        [bot_key_row] = json.loads(listed.stdout)["items"]
+        assert bot_key not in listed.stdout and bot_key_row["prefix"] == bot_key[:12]
+        revoked = lendgres("keys", "revoke", str(bot_key_row["key_id"]), "--data-dir", str(data_dir))
+        assert revoked.returncode == 0 and json.loads(revoked.stdout)["state"] == "revoked", revoked.stderr
+        deadline = time.monotonic() + 5
+        while _request(f"{server.base}/me", key=bot_key)[0] != 401:
+            assert time.monotonic() < deadline, "the revoked key still works"
+            time.sleep(0.05)
+        duplicate = lendgres(
+            "actors",
+            "create",
+            "--name",
+            "intake-bot",
+            "--kind",
+            "agent",
+            "--role",
+            "intake",
+            "--data-dir",
+            str(data_dir),
+        )
+        assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
 
         url = lendgres("db-url", "--data-dir", str(data_dir))
         assert url.returncode == 0, url.stderr
         assert url.stdout.startswith("postgresql://lendgres_client:")
+        mapped = lendgres(
+            "actors",
+            "create",
+            "--name",
+            "billing",
+            "--kind",
+            "service",
+            "--role",
+            "reader",
+            "--db-role",
+            "lendgres_client",
+            "--data-dir",
+            str(data_dir),
+        )
+        assert mapped.returncode == 0, mapped.stderr
         with psycopg.connect(url.stdout.strip(), autocommit=True) as connection:
             assert connection.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (
                 False,
@@ -130,10 +212,11 @@ def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir:
     assert f"embedded PostgreSQL data in {data_dir}" in output
     assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived serve"
 
-    again = Serving(data_dir)  # the second start reuses the data
+    again = Serving(data_dir)  # the second start reuses the data, and makes no second admin
     try:
-        status, read = _request(f"{again.base}/loans/{created['application_id']}")
+        status, read = _request(f"{again.base}/loans/{created['application_id']}", key=admin_key)
         assert (status, read["applicant_name"]) == (200, "Jane Doe")
+        assert not KEY.search(again.printed())
     finally:
         again.stop(signal.SIGTERM)  # as docker and systemd stop it
     assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived a SIGTERM"
@@ -221,9 +304,16 @@ def test_serve_migrates_an_external_database_when_asked_and_runs_workers(
 
         server = Serving(None, "--migrate", "--workers", "2", env=env)
         try:
+            made = lendgres("actors", "create", "--name", "intake-bot", "--kind", "agent", "--role", "intake", env=env)
+            assert made.returncode == 0, made.stderr
+            issued = lendgres("keys", "create", "--actor", "intake-bot", env=env)
+            assert issued.returncode == 0, issued.stderr
+            key = issued.stdout.strip()
             ids = set()
             for _ in range(6):
-                status, created = _request(f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 5})
+                status, created = _request(
+                    f"{server.base}/loans/apply", {"applicant_name": "Jane Doe", "amount": 5}, key
+                )
                 assert status == 201
                 ids.add(created["application_id"])
             assert len(ids) == 6

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -106,6 +107,13 @@ def _admin_url() -> str:
     url = os.environ.get("LENDGRES_ADMIN_DATABASE_URL") or _external_url()
     assert url is not None
     return url
+
+
+def _libpq_url(url: str) -> str:
+    """The admin URL is also dbmate's, which names a unix socket folder `socket=`; libpq and asyncpg say `host=`."""
+    parts = urlsplit(url)
+    query = [("host" if name == "socket" else name, value) for name, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -229,7 +237,7 @@ async def _require_api_role(url: str, gateway: bool = False) -> None:
 def _admin_database(args: argparse.Namespace) -> tuple[str, embedded.EmbeddedDatabase | None]:
     """The URL the CLI manages actors and keys through, as an operator; and the embedded database it started."""
     if _external_url() is not None:
-        return _admin_url(), None
+        return _libpq_url(_admin_url()), None
     database = embedded.EmbeddedDatabase(_data_dir(args))
     database.start()
     return database.superuser_url(), database
