@@ -1,7 +1,8 @@
 """HTTP benchmark of Lendgres against a no-op FastAPI baseline measured in the same run.
 
 Starts `lendgres serve` on a fresh embedded database and a no-op uvicorn app, then drives both with wrk and prints
-one JSON line per scenario and connection count. See bench/README.md for the targets.
+one JSON line per scenario and connection count. Requests carry the API key the first `serve` prints for its admin
+(when it prints one: older commits, benchmarked for comparison, had no keys). See bench/README.md for the targets.
 
     .venv/bin/python bench/run.py [--duration 10] [--connections 16,64] [--out FILE]
 """
@@ -39,6 +40,7 @@ STOP_TIMEOUT_S = 30.0
 # is new for every wrk invocation (warm-ups included; passed after `--`), the thread's number and a counter.
 APPLY_LUA = """\
 local body = '%(body)s'
+local authorization = '%(authorization)s'
 local next_thread = 1
 local nonce = "bench"
 local counter = 0
@@ -58,9 +60,14 @@ function request()
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%%s-%%d-%%d", nonce, thread_id, counter),
   }
+  if authorization ~= "" then
+    headers["Authorization"] = authorization
+  end
   return wrk.format("POST", "/loans/apply", headers, body)
 end
 """
+
+KEY = re.compile(r"lgk_[A-Za-z0-9_-]{64}")
 
 # wrk prints times with these units (see format_time in its units.c).
 TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -80,6 +87,7 @@ class Scenario:
     name: str
     url: str
     script: Path | None = None
+    authorization: str = ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,14 +113,17 @@ def main(argv: list[str] | None = None) -> int:
             _lendgres_command(data_dir), workdir / "lendgres.log", "/readyz", data_dir / "pgdata"
         ) as lendgres_url:
             with _server(_noop_command(), workdir / "noop.log", "/noop") as noop_url:
-                application_id = _seed_application(lendgres_url)
+                key = KEY.search((workdir / "lendgres.log").read_text(errors="replace"))
+                authorization = f"Bearer {key.group(0)}" if key else ""
+                application_id = _seed_application(lendgres_url, authorization)
                 script = workdir / "apply.lua"
-                script.write_text(APPLY_LUA % {"body": APPLY_BODY})
+                script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorization})
                 scenarios = [
                     # noop comes first, so each fraction compares runs made minutes apart at most on a noisy host.
-                    Scenario("noop", f"{noop_url}/noop"),
+                    # It gets the same Authorization header, so that every request has the same size.
+                    Scenario("noop", f"{noop_url}/noop", authorization=authorization),
                     Scenario("apply", f"{lendgres_url}/loans/apply", script),
-                    Scenario("get", f"{lendgres_url}/loans/{application_id}"),
+                    Scenario("get", f"{lendgres_url}/loans/{application_id}", authorization=authorization),
                 ]
                 lines = _run_all(scenarios, connection_counts, args.duration, args.warmup, args.threads)
     finally:
@@ -159,6 +170,8 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     command = ["wrk", "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{duration}s", "--latency"]
     if scenario.script is not None:
         command += ["-s", str(scenario.script)]
+    if scenario.authorization:
+        command += ["-H", f"Authorization: {scenario.authorization}"]
     command.append(scenario.url)
     if scenario.script is not None:
         command += ["--", uuid.uuid4().hex]
@@ -279,12 +292,12 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"{url} was not ready within {READY_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
 
 
-def _seed_application(base_url: str) -> int:
+def _seed_application(base_url: str, authorization: str) -> int:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": f"bench-seed-{uuid.uuid4().hex}"}
+    if authorization:
+        headers["Authorization"] = authorization
     request = urllib.request.Request(
-        f"{base_url}/loans/apply",
-        data=APPLY_BODY.encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": f"bench-seed-{uuid.uuid4().hex}"},
-        method="POST",
+        f"{base_url}/loans/apply", data=APPLY_BODY.encode(), headers=headers, method="POST"
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         body: dict[str, Any] = json.load(response)
