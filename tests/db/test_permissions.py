@@ -224,3 +224,11 @@ def test_actor_changes_are_audited(superuser: psycopg.Connection, client: psycop
     ]
     verified = superuser.execute("select lending_private.verify_audit_chain('actor', %s)", [made["actor_id"]])
     assert verified.fetchone()[0]["verified"] is True
+
+
+def test_an_operation_no_role_lists_is_refused_to_all(superuser: psycopg.Connection) -> None:
+    """Later issues add their operations to the matrix; until one is listed, even admin may not perform it."""
+    with pytest.raises(psycopg.Error) as refused:
+        superuser.execute("select lending_private.authorize('launch_rockets', null, null)")
+    assert refused.value.sqlstate == "LN403"
+    assert '"allowed_roles": []' in (refused.value.diag.message_detail or "")
