@@ -51,8 +51,9 @@ CREATE FUNCTION lending.application_audit(application_id bigint, actor text DEFA
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+  v_role text := lending_private.authorize('read_audit', actor, null);
 begin
-  perform lending_private.authorize('read_audit', actor, null);
   if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
     perform lending_private.fail_application_not_found(application_id);
   end if;
@@ -92,6 +93,7 @@ CREATE FUNCTION lending.apply(amount numeric, applicant_name text DEFAULT NULL::
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  v_role text := lending_private.authorize('apply', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_applicant_id bigint := apply.applicant_id;
@@ -99,7 +101,6 @@ declare
   v_existing_party bigint;
   v_application_id bigint;
 begin
-  perform lending_private.authorize('apply', actor, request_id);
   v_request := jsonb_build_object(
     'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
     'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
@@ -321,12 +322,12 @@ CREATE FUNCTION lending.decide(application_id bigint, outcome text, reason text,
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  v_role text := lending_private.authorize('decide', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
   v_decision lending_private.decision;
 begin
-  perform lending_private.authorize('decide', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
     'expected_version', expected_version);
@@ -458,10 +459,9 @@ CREATE FUNCTION lending.get_application(application_id bigint, actor text DEFAUL
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_application jsonb;
+  v_role text := lending_private.authorize('read_applications', actor, null);
+  v_application jsonb := lending_private.application_json(application_id);
 begin
-  perform lending_private.authorize('read_applications', actor, null);
-  v_application := lending_private.application_json(application_id);
   if v_application is null then
     perform lending_private.fail_application_not_found(application_id);
   end if;
@@ -547,11 +547,11 @@ CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  v_role text := lending_private.authorize('read_applications', actor, null);
   v_after bigint;
   v_ids bigint[];
   v_next text;
 begin
-  perform lending_private.authorize('read_applications', actor, null);
   if after is not null then
     begin
       v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
@@ -739,11 +739,11 @@ CREATE FUNCTION lending.withdraw(application_id bigint, reason text DEFAULT NULL
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  v_role text := lending_private.authorize('withdraw', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
 begin
-  perform lending_private.authorize('withdraw', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'reason', reason, 'expected_version', expected_version);
   v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', v_request);
@@ -775,6 +775,79 @@ Only a pending or manual_review application can be withdrawn; reason (optional, 
 on the application. With expected_version the call fails unless the application is at that version.
 Returns: {status: 200, body: application, replayed}.
 Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found, version_conflict, invalid_transition, idempotency_key_reused.';
+
+
+--
+-- Name: act_as(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.act_as(actor text, request_id text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return set_config('lending.actor', actor, true) || set_config('lending.request_id', coalesce(request_id, ''), true);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION act_as(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.act_as(actor text, request_id text) IS 'Hands the acting actor and the request id to the audit triggers and events, for this transaction only.';
+
+
+--
+-- Name: acting_actor_name(text, text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.acting_actor_name(actor text, request_id text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_name text;
+begin
+  if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
+    perform lending_private.fail_if_invalid(array[
+      lending_private.field_error('actor', lending_private.text_error(actor, 200)),
+      lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
+  end if;
+  if pg_has_role(session_user, 'lending_owner', 'MEMBER') then  -- superusers included
+    return coalesce(actor, 'operator');
+  end if;
+  if pg_has_role(session_user, 'lending_gateway', 'MEMBER') then
+    if actor is null then
+      perform lending_private.fail('unauthenticated', 'The HTTP service must name the acting actor',
+                                   jsonb_build_object('db_role', session_user));
+    end if;
+    return actor;
+  end if;
+  select a.name into v_name from lending_private.actor as a where a.db_role = session_user;
+  if v_name is null then
+    perform lending_private.fail(
+      'unauthenticated',
+      format('PostgreSQL role %s is not mapped to an actor: an admin maps it with '
+             '`lendgres actors create --name ... --kind service --role ... --db-role %s`', session_user, session_user),
+      jsonb_build_object('db_role', session_user));
+  end if;
+  if actor is not null and actor <> v_name then
+    perform lending_private.fail(
+      'actor_mismatch',
+      format('PostgreSQL role %s acts as %s and cannot act as %s', session_user, v_name, actor),
+      jsonb_build_object('db_role', session_user, 'actor', v_name, 'requested_actor', actor));
+  end if;
+  return v_name;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION acting_actor_name(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.acting_actor_name(actor text, request_id text) IS 'Which actor a call acts for: the one the HTTP service or an operator names, else the one the login is mapped to.';
 
 
 --
@@ -1069,18 +1142,29 @@ CREATE FUNCTION lending_private.authorize(operation text, actor text, request_id
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_role text := lending_private.identify(actor, request_id);
+  v_name text := lending_private.acting_actor_name(actor, request_id);
+  v_role text;
+  v_active boolean;
+  v_permitted boolean;
 begin
-  if not exists (select from lending_private.role_operation as p
-                  where p.role = v_role and p.operation = authorize.operation) then
+  select a.role, a.active, exists (select from lending_private.role_operation as p
+                                    where p.role = a.role and p.operation = authorize.operation)
+    into v_role, v_active, v_permitted
+    from lending_private.actor as a where a.name = v_name;
+  if v_active is not true then
+    perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
+                                 jsonb_build_object('actor', v_name));
+  end if;
+  if not v_permitted then
     perform lending_private.fail(
       'forbidden',
-      format('Actor %s (role %s) may not %s', lending_private.current_actor(), v_role, operation),
-      jsonb_build_object('actor', lending_private.current_actor(), 'role', v_role, 'operation', operation,
+      format('Actor %s (role %s) may not %s', v_name, v_role, operation),
+      jsonb_build_object('actor', v_name, 'role', v_role, 'operation', operation,
                          'allowed_roles', (select coalesce(to_jsonb(array_agg(p.role order by p.role)), '[]')
                                              from lending_private.role_operation as p
                                             where p.operation = authorize.operation)));
   end if;
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;
@@ -1090,7 +1174,7 @@ $$;
 -- Name: FUNCTION authorize(operation text, actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.authorize(operation text, actor text, request_id text) IS 'identify(), then refuses with forbidden unless the actor''s role may perform the operation. Returns the role.';
+COMMENT ON FUNCTION lending_private.authorize(operation text, actor text, request_id text) IS 'identify(), and refuses with forbidden unless the actor''s role may perform the operation. Returns the role.';
 
 
 --
@@ -1635,48 +1719,16 @@ CREATE FUNCTION lending_private.identify(actor text, request_id text) RETURNS te
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_name text := actor;
+  v_name text := lending_private.acting_actor_name(actor, request_id);
   v_role text;
   v_active boolean;
 begin
-  if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
-    perform lending_private.fail_if_invalid(array[
-      lending_private.field_error('actor', lending_private.text_error(actor, 200)),
-      lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
-  end if;
-
-  if pg_has_role(session_user, 'lending_gateway', 'MEMBER') or pg_has_role(session_user, 'lending_owner', 'MEMBER') then
-    if v_name is null and pg_has_role(session_user, 'lending_owner', 'MEMBER') then
-      v_name := 'operator';
-    elsif v_name is null then
-      perform lending_private.fail('unauthenticated', 'The HTTP service must name the acting actor',
-                                   jsonb_build_object('db_role', session_user));
-    end if;
-    select a.role, a.active into v_role, v_active from lending_private.actor as a where a.name = v_name;
-  else
-    select a.name, a.role, a.active into v_name, v_role, v_active
-      from lending_private.actor as a where a.db_role = session_user;
-    if v_name is null then
-      perform lending_private.fail(
-        'unauthenticated',
-        format('PostgreSQL role %s is not mapped to an actor: an admin maps it with '
-               '`lendgres actors create --name ... --kind service --role ... --db-role %s`', session_user, session_user),
-        jsonb_build_object('db_role', session_user));
-    end if;
-    if actor is not null and actor <> v_name then
-      perform lending_private.fail(
-        'actor_mismatch',
-        format('PostgreSQL role %s acts as %s and cannot act as %s', session_user, v_name, actor),
-        jsonb_build_object('db_role', session_user, 'actor', v_name, 'requested_actor', actor));
-    end if;
-  end if;
+  select a.role, a.active into v_role, v_active from lending_private.actor as a where a.name = v_name;
   if v_active is not true then
     perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
                                  jsonb_build_object('actor', v_name));
   end if;
-
-  perform set_config('lending.actor', v_name, true);
-  perform set_config('lending.request_id', coalesce(request_id, ''), true);
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;

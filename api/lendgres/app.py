@@ -6,13 +6,14 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from . import __version__, db, errors, mcp_tools
+from . import __version__, auth, db, errors, mcp_tools
 from .auth import Authenticator
 from .events import EventsListener
 from .http import RequestIdMiddleware, access_log
@@ -59,6 +60,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, plus the bearer scheme that AuthenticatedRoute names (it is not a dependency)."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})[auth.SCHEME] = auth.SECURITY_SCHEME
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(loans.router)
     app.include_router(events.router)
     app.include_router(identity.router)

@@ -9,8 +9,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from fastapi import Request
@@ -40,12 +40,16 @@ class ExactJSONRequest(Request):
 class LendgresRoute(APIRoute):
     """Every route parses JSON exactly and answers any failure as a problem, mapped in errors.from_exception."""
 
+    async def admit(self, request: Request) -> None:
+        """Runs before the handler; a subclass refuses a request here by raising (see auth.AuthenticatedRoute)."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
             exact = ExactJSONRequest(request.scope, request.receive)
             try:
+                await self.admit(exact)
                 return await handler(exact)
             except Exception as exc:
                 problem = errors.from_exception(exact, exc)
@@ -96,24 +100,25 @@ access_log = logging.getLogger("lendgres.access")
 
 
 def _log_request(scope: Scope, status: int, duration_s: float) -> None:
+    """Writes the request's line. Built by hand and handed to the handlers without the logging module's caller
+    lookup: the usual json.dumps + Logger.info cost a GET about a tenth of its Python time."""
     if not access_log.isEnabledFor(logging.INFO):
         return
+    now = time.time()
     route = scope.get("route")
     state = scope["state"]
-    access_log.info(
-        json.dumps(
-            {
-                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "request_id": state["request_id"],
-                "actor": state.get("actor"),
-                "method": scope["method"],
-                "route": getattr(route, "path", None) or scope["path"],
-                "status": status,
-                "code": state.get("error_code"),
-                "duration_ms": round(duration_s * 1000, 3),
-            }
-        )
+    line = (
+        f'{{"time": "{time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))}.{int(now * 1000) % 1000:03d}+00:00", '
+        f'"request_id": {_json_string(state["request_id"])}, "actor": {_json_string(state.get("actor"))}, '
+        f'"method": {_json_string(scope["method"])}, '
+        f'"route": {_json_string(getattr(route, "path", None) or scope["path"])}, "status": {status}, '
+        f'"code": {_json_string(state.get("error_code"))}, "duration_ms": {duration_s * 1000:.3f}}}'
     )
+    access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, (), None))
+
+
+def _json_string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
 
 
 def json_text(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -249,9 +249,8 @@ def _require_key(handler: ASGIApp) -> ASGIApp:
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
         try:
-            await auth.identify(request, key.strip() if scheme.lower() == "bearer" else None)
+            await auth.identify(request, auth.bearer_key(request))
         except Exception as exc:
             problem = errors.from_exception(request, exc)
             request.state.error_code = problem.code

@@ -205,54 +205,81 @@ insert into lending_private.actor (name, kind, role) values ('operator', 'servic
 -- audit triggers as transaction-local settings; authorize() also checks that the actor's role may perform the
 -- function's operation. The HTTP service (a member of lending_gateway) and operators name the actor; any other
 -- caller acts as the actor mapped to its login role, so it cannot pass for someone else.
-create function lending_private.identify(actor text, request_id text)
+--
+-- authorize() runs on every call, so it costs one query: the actor, its role and the permission together. The
+-- helpers below are plain expressions to PL/pgSQL (no query of their own) when the HTTP service calls.
+create function lending_private.acting_actor_name(actor text, request_id text)
 returns text
 language plpgsql
+stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_name text := actor;
-  v_role text;
-  v_active boolean;
+  v_name text;
 begin
   if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
     perform lending_private.fail_if_invalid(array[
       lending_private.field_error('actor', lending_private.text_error(actor, 200)),
       lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
   end if;
-
-  if pg_has_role(session_user, 'lending_gateway', 'MEMBER') or pg_has_role(session_user, 'lending_owner', 'MEMBER') then
-    if v_name is null and pg_has_role(session_user, 'lending_owner', 'MEMBER') then
-      v_name := 'operator';
-    elsif v_name is null then
+  if pg_has_role(session_user, 'lending_owner', 'MEMBER') then  -- superusers included
+    return coalesce(actor, 'operator');
+  end if;
+  if pg_has_role(session_user, 'lending_gateway', 'MEMBER') then
+    if actor is null then
       perform lending_private.fail('unauthenticated', 'The HTTP service must name the acting actor',
                                    jsonb_build_object('db_role', session_user));
     end if;
-    select a.role, a.active into v_role, v_active from lending_private.actor as a where a.name = v_name;
-  else
-    select a.name, a.role, a.active into v_name, v_role, v_active
-      from lending_private.actor as a where a.db_role = session_user;
-    if v_name is null then
-      perform lending_private.fail(
-        'unauthenticated',
-        format('PostgreSQL role %s is not mapped to an actor: an admin maps it with '
-               '`lendgres actors create --name ... --kind service --role ... --db-role %s`', session_user, session_user),
-        jsonb_build_object('db_role', session_user));
-    end if;
-    if actor is not null and actor <> v_name then
-      perform lending_private.fail(
-        'actor_mismatch',
-        format('PostgreSQL role %s acts as %s and cannot act as %s', session_user, v_name, actor),
-        jsonb_build_object('db_role', session_user, 'actor', v_name, 'requested_actor', actor));
-    end if;
+    return actor;
   end if;
+  select a.name into v_name from lending_private.actor as a where a.db_role = session_user;
+  if v_name is null then
+    perform lending_private.fail(
+      'unauthenticated',
+      format('PostgreSQL role %s is not mapped to an actor: an admin maps it with '
+             '`lendgres actors create --name ... --kind service --role ... --db-role %s`', session_user, session_user),
+      jsonb_build_object('db_role', session_user));
+  end if;
+  if actor is not null and actor <> v_name then
+    perform lending_private.fail(
+      'actor_mismatch',
+      format('PostgreSQL role %s acts as %s and cannot act as %s', session_user, v_name, actor),
+      jsonb_build_object('db_role', session_user, 'actor', v_name, 'requested_actor', actor));
+  end if;
+  return v_name;
+end;
+$$;
+comment on function lending_private.acting_actor_name(text, text) is
+  'Which actor a call acts for: the one the HTTP service or an operator names, else the one the login is mapped to.';
+
+create function lending_private.act_as(actor text, request_id text)
+returns text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return set_config('lending.actor', actor, true) || set_config('lending.request_id', coalesce(request_id, ''), true);
+end;
+$$;
+comment on function lending_private.act_as(text, text) is
+  'Hands the acting actor and the request id to the audit triggers and events, for this transaction only.';
+
+create function lending_private.identify(actor text, request_id text)
+returns text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_name text := lending_private.acting_actor_name(actor, request_id);
+  v_role text;
+  v_active boolean;
+begin
+  select a.role, a.active into v_role, v_active from lending_private.actor as a where a.name = v_name;
   if v_active is not true then
     perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
                                  jsonb_build_object('actor', v_name));
   end if;
-
-  perform set_config('lending.actor', v_name, true);
-  perform set_config('lending.request_id', coalesce(request_id, ''), true);
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;
@@ -265,23 +292,34 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_role text := lending_private.identify(actor, request_id);
+  v_name text := lending_private.acting_actor_name(actor, request_id);
+  v_role text;
+  v_active boolean;
+  v_permitted boolean;
 begin
-  if not exists (select from lending_private.role_operation as p
-                  where p.role = v_role and p.operation = authorize.operation) then
+  select a.role, a.active, exists (select from lending_private.role_operation as p
+                                    where p.role = a.role and p.operation = authorize.operation)
+    into v_role, v_active, v_permitted
+    from lending_private.actor as a where a.name = v_name;
+  if v_active is not true then
+    perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
+                                 jsonb_build_object('actor', v_name));
+  end if;
+  if not v_permitted then
     perform lending_private.fail(
       'forbidden',
-      format('Actor %s (role %s) may not %s', lending_private.current_actor(), v_role, operation),
-      jsonb_build_object('actor', lending_private.current_actor(), 'role', v_role, 'operation', operation,
+      format('Actor %s (role %s) may not %s', v_name, v_role, operation),
+      jsonb_build_object('actor', v_name, 'role', v_role, 'operation', operation,
                          'allowed_roles', (select coalesce(to_jsonb(array_agg(p.role order by p.role)), '[]')
                                              from lending_private.role_operation as p
                                             where p.operation = authorize.operation)));
   end if;
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;
 comment on function lending_private.authorize(text, text, text) is
-  'identify(), then refuses with forbidden unless the actor''s role may perform the operation. Returns the role.';
+  'identify(), and refuses with forbidden unless the actor''s role may perform the operation. Returns the role.';
 
 create function lending_private.actor_json(a lending_private.actor)
 returns jsonb
@@ -622,6 +660,8 @@ drop function lending_private.api_key_json(lending_private.api_key);
 drop function lending_private.actor_json(lending_private.actor);
 drop function lending_private.authorize(text, text, text);
 drop function lending_private.identify(text, text);
+drop function lending_private.act_as(text, text);
+drop function lending_private.acting_actor_name(text, text);
 alter table lending_private.audit_log disable trigger _100_refuse_change;
 delete from lending_private.audit_log where subject = 'actor';
 alter table lending_private.audit_log enable trigger _100_refuse_change;

@@ -15,7 +15,8 @@ comment on table lending_private.event_family is
   'Event type families (application, ...) and the read operation a role needs to see their events.';
 insert into lending_private.event_family (family, read_operation) values ('application', 'read_applications');
 
--- Writes check the actor's permission where they used to only record it.
+-- Writes check the actor's permission where they used to only record it. Every function authorizes first, in its
+-- declarations: an assignment, which PL/pgSQL evaluates as a plain expression where PERFORM would run a query.
 create or replace function lending.apply(
   amount numeric,
   applicant_name text default null,
@@ -36,6 +37,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_role text := lending_private.authorize('apply', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_applicant_id bigint := apply.applicant_id;
@@ -43,7 +45,6 @@ declare
   v_existing_party bigint;
   v_application_id bigint;
 begin
-  perform lending_private.authorize('apply', actor, request_id);
   v_request := jsonb_build_object(
     'amount', amount, 'applicant_name', applicant_name, 'applicant_id', applicant_id,
     'applicant_email', applicant_email, 'applicant_phone', applicant_phone,
@@ -124,12 +125,12 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_role text := lending_private.authorize('decide', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
   v_decision lending_private.decision;
 begin
-  perform lending_private.authorize('decide', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'outcome', outcome, 'reason', reason, 'reason_codes', reason_codes,
     'expected_version', expected_version);
@@ -187,11 +188,11 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_role text := lending_private.authorize('withdraw', actor, request_id);
   v_request jsonb;
   v_replay jsonb;
   v_application lending_private.application;
 begin
-  perform lending_private.authorize('withdraw', actor, request_id);
   v_request := jsonb_build_object(
     'application_id', application_id, 'reason', reason, 'expected_version', expected_version);
   v_replay := lending_private.idempotency_claim(idempotency_key, 'withdraw', v_request);
@@ -233,10 +234,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_application jsonb;
+  v_role text := lending_private.authorize('read_applications', actor, null);
+  v_application jsonb := lending_private.application_json(application_id);
 begin
-  perform lending_private.authorize('read_applications', actor, null);
-  v_application := lending_private.application_json(application_id);
   if v_application is null then
     perform lending_private.fail_application_not_found(application_id);
   end if;
@@ -263,11 +263,11 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_role text := lending_private.authorize('read_applications', actor, null);
   v_after bigint;
   v_ids bigint[];
   v_next text;
 begin
-  perform lending_private.authorize('read_applications', actor, null);
   if after is not null then
     begin
       v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
@@ -319,8 +319,9 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_role text := lending_private.authorize('read_audit', actor, null);
 begin
-  perform lending_private.authorize('read_audit', actor, null);
   if not exists (select from lending_private.application as a where a.application_id = application_audit.application_id) then
     perform lending_private.fail_application_not_found(application_id);
   end if;

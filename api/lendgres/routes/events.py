@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from ..auth import Actor
+from ..auth import AuthenticatedRoute, acting_actor
 from ..events import read_events
-from ..http import LendgresRoute, json_text
+from ..http import json_text
 from ..models import EventPage, Text
 from . import problems
 
-router = APIRouter(route_class=LendgresRoute, tags=["events"])
+router = APIRouter(route_class=AuthenticatedRoute, tags=["events"])
 
 
 @router.get(
@@ -29,7 +29,6 @@ router = APIRouter(route_class=LendgresRoute, tags=["events"])
 )
 async def wait_for_events(
     request: Request,
-    actor: Actor,
     after: Annotated[
         Text | None, Query(description="next_cursor of your previous call; omit to start at the beginning.")
     ] = None,
@@ -38,4 +37,6 @@ async def wait_for_events(
     application_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only this application's.")] = None,
     event_type: Annotated[Text | None, Query(alias="type", description="Only events of this type.")] = None,
 ) -> Response:
-    return json_text(await read_events(request.app, actor, after, limit, wait, application_id, event_type))
+    return json_text(
+        await read_events(request.app, acting_actor(request), after, limit, wait, application_id, event_type)
+    )

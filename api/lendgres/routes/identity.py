@@ -6,12 +6,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from .. import db
-from ..auth import Actor
-from ..http import LendgresRoute, json_text
+from ..auth import AuthenticatedRoute, acting_actor
+from ..http import json_text
 from ..models import Me
 from . import problems
 
-router = APIRouter(route_class=LendgresRoute, tags=["identity"])
+router = APIRouter(route_class=AuthenticatedRoute, tags=["identity"])
 
 
 @router.get(
@@ -23,5 +23,5 @@ router = APIRouter(route_class=LendgresRoute, tags=["identity"])
     response_model=Me,
     responses=problems(),
 )
-async def who_am_i(request: Request, actor: Actor) -> Response:
-    return json_text(await db.call(request.app.state.pool, "lending.whoami", actor=actor))
+async def who_am_i(request: Request) -> Response:
+    return json_text(await db.call(request.app.state.pool, "lending.whoami", actor=acting_actor(request)))

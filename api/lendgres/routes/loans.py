@@ -11,9 +11,9 @@ from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from .. import db
-from ..auth import Actor
+from ..auth import AuthenticatedRoute, acting_actor
 from ..errors import Problem
-from ..http import LendgresRoute, envelope, json_text
+from ..http import envelope, json_text
 from ..models import (
     Application,
     ApplicationPage,
@@ -26,7 +26,7 @@ from ..models import (
 )
 from . import problems
 
-router = APIRouter(route_class=LendgresRoute, tags=["loans"])
+router = APIRouter(route_class=AuthenticatedRoute, tags=["loans"])
 
 
 def _digits(value: object) -> object:
@@ -94,7 +94,6 @@ def _expected_version(if_match: str | None, expected_version: int | None) -> int
 )
 async def submit_application(
     request: Request,
-    actor: Actor,
     application: ApplyRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -102,7 +101,7 @@ async def submit_application(
         _pool(request),
         "lending.apply",
         **application.model_dump(exclude_none=True),
-        actor=actor,
+        actor=acting_actor(request),
         request_id=request.state.request_id,
         idempotency_key=idempotency_key,
     )
@@ -118,8 +117,10 @@ async def submit_application(
     response_model=Application,
     responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **problems(404, 422)},
 )
-async def get_application(request: Request, actor: Actor, application_id: ApplicationId) -> Response:
-    result = await db.call(_pool(request), "lending.get_application", application_id=application_id, actor=actor)
+async def get_application(request: Request, application_id: ApplicationId) -> Response:
+    result = await db.call(
+        _pool(request), "lending.get_application", application_id=application_id, actor=acting_actor(request)
+    )
     return json_text(result, headers={"ETag": f'"{json.loads(result)["version"]}"'})
 
 
@@ -136,7 +137,6 @@ async def get_application(request: Request, actor: Actor, application_id: Applic
 )
 async def decide_application(
     request: Request,
-    actor: Actor,
     application_id: ApplicationId,
     decision: Annotated[DecisionRequest | None, Body()] = None,
     approved: Annotated[bool | None, Query(description="Legacy form: true approves, false rejects.")] = None,
@@ -168,7 +168,7 @@ async def decide_application(
         reason=decision.reason,
         reason_codes=decision.reason_codes,
         expected_version=_expected_version(if_match, decision.expected_version),
-        actor=actor,
+        actor=acting_actor(request),
         request_id=request.state.request_id,
         idempotency_key=idempotency_key,
     )
@@ -185,7 +185,6 @@ async def decide_application(
 )
 async def withdraw_application(
     request: Request,
-    actor: Actor,
     application_id: ApplicationId,
     withdrawal: Annotated[WithdrawRequest | None, Body()] = None,
     if_match: IfMatch = None,
@@ -198,7 +197,7 @@ async def withdraw_application(
         application_id=application_id,
         reason=withdrawal.reason,
         expected_version=_expected_version(if_match, withdrawal.expected_version),
-        actor=actor,
+        actor=acting_actor(request),
         request_id=request.state.request_id,
         idempotency_key=idempotency_key,
     )
@@ -216,7 +215,6 @@ async def withdraw_application(
 )
 async def list_applications(
     request: Request,
-    actor: Actor,
     status: Annotated[
         Text | None, Query(description="pending, manual_review, approved, rejected or withdrawn.")
     ] = None,
@@ -224,7 +222,12 @@ async def list_applications(
     after: Annotated[Text | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Response:
     result = await db.call(
-        _pool(request), "lending.list_applications", status=status, limit=limit, after=after, actor=actor
+        _pool(request),
+        "lending.list_applications",
+        status=status,
+        limit=limit,
+        after=after,
+        actor=acting_actor(request),
     )
     return json_text(result)
 
@@ -238,6 +241,8 @@ async def list_applications(
     response_model=AuditTrail,
     responses=problems(404, 422),
 )
-async def get_application_audit(request: Request, actor: Actor, application_id: ApplicationId) -> Response:
-    result = await db.call(_pool(request), "lending.application_audit", application_id=application_id, actor=actor)
+async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
+    result = await db.call(
+        _pool(request), "lending.application_audit", application_id=application_id, actor=acting_actor(request)
+    )
     return json_text(result)
