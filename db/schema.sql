@@ -662,6 +662,33 @@ Errors: none.';
 
 
 --
+-- Name: unwatch_events(integer, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.unwatch_events(listener_pid integer, actor text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_role text := lending_private.authorize('read_events', actor, null);
+begin
+  delete from lending_private.event_watcher as w where w.listener_pid = unwatch_events.listener_pid;
+  return jsonb_build_object('listener_pid', listener_pid, 'watching', false);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION unwatch_events(listener_pid integer, actor text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.unwatch_events(listener_pid integer, actor text) IS 'Takes back lending.watch_events: changes stop notifying unless another session watches.
+
+Returns: {listener_pid, watching: false}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
+
+
+--
 -- Name: update_actor(text, text, boolean, text, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
@@ -697,6 +724,46 @@ COMMENT ON FUNCTION lending.update_actor(name text, role text, active boolean, a
 A deactivated actor can do nothing from its next call on, whatever key or login it uses.
 Returns: {status: 200, body: actor, replayed}.
 Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
+
+
+--
+-- Name: watch_events(integer, text); Type: FUNCTION; Schema: lending; Owner: -
+--
+
+CREATE FUNCTION lending.watch_events(listener_pid integer, actor text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_role text := lending_private.authorize('read_events', actor, null);
+begin
+  perform lending_private.fail_if_invalid(array[
+    lending_private.field_error('listener_pid', case
+      when listener_pid is null or not exists (select from pg_catalog.pg_stat_activity as s
+                                                where s.pid = watch_events.listener_pid)
+        then 'must be the process id (pg_backend_pid()) of a session connected now' end)]);
+  lock table lending_private.event_watcher in access exclusive mode;
+  -- Registrations of sessions that ended without taking theirs back.
+  delete from lending_private.event_watcher as w
+   where not exists (select from pg_catalog.pg_stat_activity as s where s.pid = w.listener_pid);
+  insert into lending_private.event_watcher (listener_pid) values (listener_pid) on conflict do nothing;
+  return jsonb_build_object('listener_pid', listener_pid, 'watching', true);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION watch_events(listener_pid integer, actor text); Type: COMMENT; Schema: lending; Owner: -
+--
+
+COMMENT ON FUNCTION lending.watch_events(listener_pid integer, actor text) IS 'Asks that changes NOTIFY channel lending_events, for a session that LISTENs there and has readers waiting.
+
+Changes notify only while some session watches (NOTIFY serialises commits). Call it from any connection, naming
+the listening session''s pg_backend_pid(), before a waiter''s last read of lending.events_after: it returns once
+every change that did not notify has committed, so that read sees them, and every later change notifies. Take it
+back with lending.unwatch_events when nobody waits any more.
+Returns: {listener_pid, watching: true}.
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 
 
 --
@@ -1030,7 +1097,9 @@ CREATE FUNCTION lending_private.append_event(application_id bigint, event_type t
 begin
   insert into lending_private.event (application_id, event_type, payload, actor, request_id)
   values (application_id, event_type, payload, lending_private.current_actor(), lending_private.current_request_id());
-  perform pg_notify('lending_events', '');
+  if exists (select from lending_private.event_watcher) then
+    perform pg_notify('lending_events', '');
+  end if;
 end;
 $$;
 
@@ -1039,7 +1108,7 @@ $$;
 -- Name: FUNCTION append_event(application_id bigint, event_type text, payload jsonb); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.append_event(application_id bigint, event_type text, payload jsonb) IS 'Appends an event for an application and notifies the lending_events channel at commit.';
+COMMENT ON FUNCTION lending_private.append_event(application_id bigint, event_type text, payload jsonb) IS 'Appends an event for an application and, while anyone watches, notifies the lending_events channel at commit.';
 
 
 --
@@ -2476,6 +2545,23 @@ COMMENT ON TABLE lending_private.event_family IS 'Event type families (applicati
 
 
 --
+-- Name: event_watcher; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.event_watcher (
+    listener_pid integer NOT NULL,
+    watching_since timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE event_watcher; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.event_watcher IS 'Sessions that LISTEN on lending_events and have readers waiting: changes NOTIFY only while a row exists.';
+
+
+--
 -- Name: idempotency_key; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -2755,6 +2841,14 @@ ALTER TABLE ONLY lending_private.event_family
 
 ALTER TABLE ONLY lending_private.event
     ADD CONSTRAINT event_pkey PRIMARY KEY (transaction_id, event_id);
+
+
+--
+-- Name: event_watcher event_watcher_pkey; Type: CONSTRAINT; Schema: lending_private; Owner: -
+--
+
+ALTER TABLE ONLY lending_private.event_watcher
+    ADD CONSTRAINT event_watcher_pkey PRIMARY KEY (listener_pid);
 
 
 --
@@ -3144,4 +3238,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125160600'),
     ('20261125160700'),
     ('20261125180000'),
-    ('20261125180100');
+    ('20261125180100'),
+    ('20261125180200');

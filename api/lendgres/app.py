@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.authenticator = Authenticator(app.state.pool, settings.key_cache_seconds)
             app.state.events_listener = EventsListener(
                 settings.listen_database_url or settings.database_url,
+                app.state.pool,
                 key_revoked=app.state.authenticator.forget,
                 keys_unknown=app.state.authenticator.forget_all,
             )

@@ -4,6 +4,11 @@ Each worker keeps one connection, outside the pool, LISTENing on the channel the
 Waiters never hold a database connection while they wait: they wait on an asyncio.Event that the listener sets
 when a notification arrives, then read the feed again through the pool. The same connection hears API key
 revocations (channel lending_keys) and tells the key cache.
+
+Changes NOTIFY only while some listening session watches (NOTIFY makes commits queue behind each other; see the
+migration notify_only_watched_events). So the first waiter of a worker registers the worker's listening session
+with lending.watch_events, which returns once every change that did not notify has committed, and reads the feed
+again before it waits; the registration is taken back a while after the last waiter left.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -25,34 +30,97 @@ log = logging.getLogger("lendgres")
 CHANNEL = "lending_events"
 KEYS_CHANNEL = "lending_keys"
 RECONNECT_DELAY_S = 1.0
+# How long a worker stays registered as a watcher after its last waiter left: long polls come in series, and each
+# registration briefly holds back the writers.
+UNWATCH_AFTER_S = 60.0
 
 
 class EventsListener:
     def __init__(
         self,
         database_url: str,
+        pool: asyncpg.Pool | None = None,
         key_revoked: Callable[[str], None] = lambda _digest: None,
         keys_unknown: Callable[[], None] = lambda: None,
     ) -> None:
         self._database_url = database_url
+        self._pool = pool
+        self._watch_actor = ""
         self._key_revoked = key_revoked
         self._keys_unknown = keys_unknown
         self._changed = asyncio.Event()
         self._connection: Any = None
         self._keeper: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
+        self._waiters = 0
+        self._watched_pid: int | None = None  # the listening session lending.watch_events registered
+        self._watch_lock = asyncio.Lock()
+        self._unwatch: asyncio.TimerHandle | None = None
+        self._unwatching: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self._listen()
         self._keeper = asyncio.create_task(self._keep_listening())
 
     async def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch.cancel()
+            self._start_unwatching()
+        for task in list(self._unwatching):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5)
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
         if self._connection is not None:
             await self._connection.close()
+
+    @contextlib.asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Counts a reader that may wait; a while after the last one left, the worker stops watching."""
+        self._waiters += 1
+        if self._unwatch is not None:
+            self._unwatch.cancel()
+            self._unwatch = None
+        try:
+            yield
+        finally:
+            self._waiters -= 1
+            if self._waiters == 0 and self._watched_pid is not None:
+                self._unwatch = asyncio.get_running_loop().call_later(UNWATCH_AFTER_S, self._start_unwatching)
+
+    def watched(self) -> bool:
+        """Whether changes notify this worker's listening session now."""
+        return self._watched_pid is not None and self._watched_pid == self.backend_pid
+
+    async def watch(self, pool: asyncpg.Pool, actor: str) -> None:
+        """Registers the listening session as a watcher (once for concurrent waiters), as `actor`, who may read
+        events. Returns when every change that did not notify has committed."""
+        async with self._watch_lock:
+            pid = self.backend_pid
+            if pid is None or pid == self._watched_pid:
+                return
+            await db.call(pool, "lending.watch_events", listener_pid=pid, actor=actor)
+            self._watched_pid = pid
+            self._watch_actor = actor
+
+    def _start_unwatching(self) -> None:
+        self._unwatch = None
+        task = asyncio.get_running_loop().create_task(self._unwatch_now())
+        self._unwatching.add(task)
+        task.add_done_callback(self._unwatching.discard)
+
+    async def _unwatch_now(self) -> None:
+        async with self._watch_lock:
+            if self._waiters > 0 or self._watched_pid is None or self._pool is None:
+                return
+            pid, self._watched_pid = self._watched_pid, None
+            try:
+                await db.call(self._pool, "lending.unwatch_events", listener_pid=pid, actor=self._watch_actor)
+            except (OSError, asyncpg.PostgresError) as exc:
+                # Changes keep notifying until the next registration clears sessions that are gone: harmless.
+                log.warning("events listener could not stop watching (%s)", exc)
 
     def next_change(self) -> asyncio.Event:
         """The event that the next notification sets. Take it before reading the feed, so that a commit between
@@ -104,20 +172,27 @@ async def read_events(
     """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    listener = app.state.events_listener
-    while True:
-        changed = listener.next_change()
-        result = await db.call(
-            app.state.pool,
-            "lending.events_after",
-            after=after,
-            limit=limit,
-            application_id=application_id,
-            event_type=event_type,
-            actor=actor,
-        )
-        remaining = deadline - loop.time()
-        if remaining <= 0 or json.loads(result)["events"]:
-            return result
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), remaining)
+    listener: EventsListener = app.state.events_listener
+    async with listener.waiting():
+        while True:
+            changed = listener.next_change()
+            result = await db.call(
+                app.state.pool,
+                "lending.events_after",
+                after=after,
+                limit=limit,
+                application_id=application_id,
+                event_type=event_type,
+                actor=actor,
+            )
+            remaining = deadline - loop.time()
+            if remaining <= 0 or json.loads(result)["events"]:
+                return result
+            if not listener.watched():
+                # Nobody was watching, so changes did not notify: register, then read again before waiting. (While
+                # the listening connection is down there is nothing to register; its reconnection wakes waiters.)
+                await listener.watch(app.state.pool, actor)
+                if listener.watched():
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)

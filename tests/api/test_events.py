@@ -65,7 +65,22 @@ async def test_a_waiter_wakes_on_commit_without_polling(http, app, monkeypatch):
 
     assert response.status_code == 200
     assert [e["application_id"] for e in response.json()["events"]] == [created["application_id"]]
-    assert calls.count("lending.events_after") == 2  # once before waiting, once after the wake-up: no polling
+    # Read, register the worker as a watcher (changes notify only then), read again, wait, read after the wake-up:
+    # no polling.
+    reads = [call for call in calls if call != "lending.apply"]
+    assert reads == ["lending.events_after", "lending.watch_events", "lending.events_after", "lending.events_after"]
+
+    # The worker stays registered: a second waiter reads once, waits, and reads once more.
+    calls.clear()
+    first_read.clear()
+    cursor = response.json()["next_cursor"]
+    waiter = asyncio.create_task(http.get("/events", params={"after": cursor, "wait": 25}))
+    await asyncio.wait_for(first_read.wait(), timeout=5)
+    await asyncio.sleep(0.3)
+    created = await apply(http)
+    response = await asyncio.wait_for(waiter, timeout=5)
+    assert [e["application_id"] for e in response.json()["events"]] == [created["application_id"]]
+    assert [call for call in calls if call != "lending.apply"] == ["lending.events_after", "lending.events_after"]
 
 
 async def test_a_wait_without_changes_returns_an_empty_page_at_its_deadline(http):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psycopg
@@ -111,3 +112,46 @@ def test_events_are_append_only(superuser: psycopg.Connection, client: psycopg.C
         with pytest.raises(psycopg.Error) as refused:
             superuser.execute(statement)
         assert refused.value.sqlstate == "LN409"
+
+
+def notified(listener: psycopg.Connection) -> int:
+    """How many notifications `listener` has received on lending_events (without waiting)."""
+    return sum(1 for _ in listener.notifies(timeout=0.2, stop_after=10))
+
+
+def test_changes_notify_only_while_a_session_watches(
+    client: psycopg.Connection, postgresql: psycopg.Connection
+) -> None:
+    with psycopg.connect(role_url(postgresql, "lendgres_test_http"), autocommit=True) as listener:
+        listener.execute("listen lending_events")
+        apply(client)
+        assert notified(listener) == 0  # nobody watches: no NOTIFY, no queueing of commits behind it
+
+        pid = listener.info.backend_pid
+        assert call(client, "lending.watch_events", listener_pid=pid) == {"listener_pid": pid, "watching": True}
+        apply(client)
+        apply(client)
+        assert notified(listener) == 2
+
+        call(client, "lending.unwatch_events", listener_pid=pid)
+        apply(client)
+        assert notified(listener) == 0
+
+
+def test_watching_waits_for_writers_that_did_not_notify(
+    client: psycopg.Connection, postgresql: psycopg.Connection
+) -> None:
+    """The race the lock closes: a writer that looked for watchers before the registration and found none must be
+    visible to the waiter's next read. So registering waits until such a writer has finished."""
+    with psycopg.connect(role_url(postgresql, "lendgres_test_client")) as writer:
+        apply(writer, actor=None)  # looked for watchers, found none; not committed yet
+        registration = threading.Thread(
+            target=call, args=(client, "lending.watch_events"), kwargs={"listener_pid": client.info.backend_pid}
+        )
+        registration.start()
+        registration.join(timeout=1)
+        assert registration.is_alive(), "watch_events returned while a writer that did not notify was running"
+        writer.commit()
+        registration.join(timeout=10)
+        assert not registration.is_alive()
+    assert len(feed(client)["events"]) == 1  # the waiter's read after registering sees the writer's event

@@ -54,11 +54,16 @@ OPERATIONS: dict[str, str | None] = {
     "create_api_key": "manage_keys",
     "revoke_api_key": "manage_keys",
     "list_api_keys": "manage_keys",
+    "watch_events": "read_events",
+    "unwatch_events": "read_events",
     "schema_version": NO_ACTOR,
     "authenticate": NO_ACTOR,
 }
 
-# A call of each function with valid-looking arguments, given the id of a pending application.
+# A call of each function with valid-looking arguments, given the id of a pending application. watch_events needs a
+# live session's process id; the test sets it to its own superuser connection's.
+LISTENER_PID = 0
+
 SAMPLE_CALLS: dict[str, Callable[[int, str], dict[str, Any]]] = {
     "apply": lambda _id, _role: {"applicant_name": "Jane Doe", "amount": 100},
     "decide": lambda id_, _role: {"application_id": id_, "outcome": "manual_review", "reason": "look again"},
@@ -74,6 +79,8 @@ SAMPLE_CALLS: dict[str, Callable[[int, str], dict[str, Any]]] = {
     "create_api_key": lambda _id, _role: {"for_actor": "intake-agent"},
     "revoke_api_key": lambda _id, _role: {"key_id": 2**62},
     "list_api_keys": lambda _id, _role: {},
+    "watch_events": lambda _id, _role: {"listener_pid": LISTENER_PID},
+    "unwatch_events": lambda _id, _role: {"listener_pid": LISTENER_PID},
     "schema_version": lambda _id, _role: {},
     "authenticate": lambda _id, _role: {"api_key": "lgk_x"},
 }
@@ -99,6 +106,8 @@ def test_the_permission_matrix_is_the_contract(superuser: psycopg.Connection) ->
 def test_every_public_function_is_called_by_every_role(
     superuser: psycopg.Connection, postgresql: psycopg.Connection
 ) -> None:
+    global LISTENER_PID
+    LISTENER_PID = superuser.info.backend_pid
     functions = public_functions(superuser)
     assert functions == set(OPERATIONS) == set(SAMPLE_CALLS), "a public function needs a row in the matrix"
     outcomes: dict[tuple[str, str], str] = {}

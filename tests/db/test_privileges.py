@@ -33,6 +33,8 @@ FUNCTION_GRANTS = {
     "revoke_api_key": {"lending_api"},
     "list_api_keys": {"lending_api"},
     "authenticate": {"lending_gateway"},
+    "watch_events": {"lending_api"},
+    "unwatch_events": {"lending_api"},
 }
 
 
