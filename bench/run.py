@@ -225,11 +225,17 @@ def _noop_command() -> list[str]:
 
 
 @contextmanager
-def _server(command: list[str], log_path: Path, ready_path: str, pgdata: Path | None = None) -> Iterator[str]:
+def _server(
+    command: list[str],
+    log_path: Path,
+    ready_path: str,
+    pgdata: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """Runs a server on a free port and yields its base URL once ready_path answers 200; then stops it, and checks
     that the PostgreSQL in pgdata (if any) stopped with it."""
     port = _free_port()
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"} | (extra_env or {})
     with log_path.open("wb") as log:
         # A session of its own, so a Ctrl-C on the benchmark does not also reach the server: the finally block
         # below is then the only one to signal it, once, which lets it shut down gracefully.
