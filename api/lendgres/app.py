@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -16,7 +15,7 @@ from starlette.responses import Response
 from . import __version__, auth, db, errors, mcp_tools
 from .auth import Authenticator
 from .events import EventsListener
-from .http import RequestIdMiddleware, access_log
+from .http import RequestIdMiddleware, StandardOutput, access_log
 from .routes import events, health, identity, loans
 from .settings import Settings
 
@@ -92,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _log_requests_to_stdout() -> None:
     """One JSON line per request on standard output, unless the host application configured the log itself."""
     if not access_log.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = StandardOutput()
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)

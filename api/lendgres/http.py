@@ -3,9 +3,11 @@ the envelopes that writing functions return."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -100,8 +102,9 @@ access_log = logging.getLogger("lendgres.access")
 
 
 def _log_request(scope: Scope, status: int, duration_s: float) -> None:
-    """Writes the request's line. Built by hand and handed to the handlers without the logging module's caller
-    lookup: the usual json.dumps + Logger.info cost a GET about a tenth of its Python time."""
+    """Writes the request's line. Built by hand, and written straight to standard output when that is where the
+    log goes (the default): a LogRecord, a formatter and a flush per request cost a GET about a fifth of its Python
+    time (cProfile, against the foundation's commit)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     now = time.time()
@@ -114,7 +117,46 @@ def _log_request(scope: Scope, status: int, duration_s: float) -> None:
         f'"route": {_json_string(getattr(route, "path", None) or scope["path"])}, "status": {status}, '
         f'"code": {_json_string(state.get("error_code"))}, "duration_ms": {duration_s * 1000:.3f}}}'
     )
-    access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, (), None))
+    handlers = access_log.handlers
+    if len(handlers) == 1 and isinstance(handlers[0], StandardOutput) and not access_log.propagate:
+        handlers[0].write_line(line)
+    else:
+        access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, (), None))
+
+
+class StandardOutput(logging.StreamHandler):  # type: ignore[type-arg]
+    """The request log's default handler: lines on standard output, flushed from the event loop at most
+    FLUSH_INTERVAL_S after they were written rather than after each one. Other handlers attached to the logger
+    take the usual logging path."""
+
+    FLUSH_INTERVAL_S = 0.5
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+        self._flush_pending = False
+
+    def write_line(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.flush()
+
+    def flush(self) -> None:
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().flush()  # not serving: nothing to batch
+            return
+        self._flush_pending = True
+        loop.call_later(self.FLUSH_INTERVAL_S, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_pending = False
+        super().flush()
+
+    def close(self) -> None:
+        self._flush_now()
+        super().close()
 
 
 def _json_string(value: str | None) -> str:
