@@ -16,7 +16,7 @@ from . import __version__, auth, db, errors, mcp_tools
 from .auth import Authenticator
 from .events import EventsListener
 from .http import RequestIdMiddleware, StandardOutput, access_log
-from .routes import events, health, identity, loans
+from .routes import admin, events, health, identity, loans
 from .settings import Settings
 
 DESCRIPTION = """\
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(loans.router)
     app.include_router(events.router)
     app.include_router(identity.router)
+    app.include_router(admin.router)
     app.include_router(health.router)
     mcp_server = mcp_tools.mount(app, list(settings.allowed_hosts))
     app.add_middleware(RequestIdMiddleware)

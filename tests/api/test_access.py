@@ -33,6 +33,12 @@ ROUTE_OPERATIONS: dict[tuple[str, str], str | None] = {
     ("get", "/loans/{application_id}/audit"): "read_audit",
     ("get", "/events"): "read_events",
     ("get", "/me"): None,
+    ("get", "/actors"): "manage_actors",
+    ("post", "/actors"): "manage_actors",
+    ("patch", "/actors/{name}"): "manage_actors",
+    ("get", "/keys"): "manage_keys",
+    ("post", "/keys"): "manage_keys",
+    ("post", "/keys/{key_id}/revoke"): "manage_keys",
 }
 PUBLIC_ROUTES = {("get", "/healthz"), ("get", "/readyz")}
 
@@ -40,7 +46,15 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("post", "/loans/apply"): {"applicant_name": "Jane Doe", "amount": 100},
     ("post", "/loans/{application_id}/decision"): {"outcome": "manual_review", "reason": "look again"},
     ("post", "/loans/{application_id}/withdraw"): {"reason": "changed mind"},
+    ("post", "/actors"): {"name": "made-over-http", "kind": "agent", "role": "reader"},
+    ("patch", "/actors/{name}"): {"active": True},
+    ("post", "/keys"): {"actor": "intake-agent"},
 }
+
+
+def route_url(path: str, application_id: int) -> str:
+    """A route's path with its parameters filled in: ids that exist, except a key id that does not."""
+    return path.format(application_id=application_id, name="intake-agent", key_id=2**62)
 
 
 def make_key(postgresql: psycopg.Connection, actor: str, **options: Any) -> dict[str, Any]:
@@ -69,7 +83,7 @@ async def test_every_route_answers_every_role_as_the_matrix_says(http, app, post
     for role in ACTOR_ROLES:
         for (method, path), operation in ROUTE_OPERATIONS.items():
             application_id = (await apply(http))["application_id"]
-            url = path.format(application_id=application_id)
+            url = route_url(path, application_id)
             response = await http.request(
                 method, url, json=SAMPLE_BODIES.get((method, path)), headers=bearer(f"test-{role}")
             )
@@ -87,7 +101,7 @@ async def test_public_routes_need_no_key(app):
         for path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
             assert (await anonymous.get(path)).status_code == 200, path
         for method, path in ROUTE_OPERATIONS:
-            response = await anonymous.request(method, path.format(application_id=1))
+            response = await anonymous.request(method, route_url(path, 1))
             problem = assert_problem(response, 401, "unauthenticated")
             assert "Authorization: Bearer" in problem["detail"]
             assert response.headers["www-authenticate"] == 'Bearer realm="lendgres"'
@@ -234,3 +248,45 @@ async def test_a_role_change_applies_to_the_next_call(http, postgresql):
     response = await http.post(f"/loans/{application_id}/decision", json=body, headers=bearer("intake-agent"))
     assert response.status_code == 201, response.text
     assert response.json()["decided_by"] == "intake-agent"
+
+
+async def test_an_admin_manages_actors_and_keys_over_http(http, postgresql):
+    created = await http.post("/actors", json={"name": "web-intake", "kind": "agent", "role": "intake"})
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == "/actors/web-intake"
+    assert (created.json()["role"], created.json()["active"]) == ("intake", True)
+    assert_problem(
+        await http.post("/actors", json={"name": "web-intake", "kind": "agent", "role": "intake"}), 409, "actor_exists"
+    )
+    assert_problem(
+        await http.post("/actors", json={"name": "x", "kind": "robot", "role": "intake"}), 422, "validation_failed"
+    )
+
+    issued = await http.post("/keys", json={"actor": "web-intake", "label": "web", "expires_in_days": 7})
+    assert issued.status_code == 201, issued.text
+    key = issued.json()
+    assert key["api_key"].startswith("lgk_") and key["prefix"] == key["api_key"][:12]
+    assert "idempotent-replayed" in issued.headers
+    me = await http.get("/me", headers=with_key(key["api_key"]))
+    assert (me.status_code, me.json()["name"]) == (200, "web-intake")
+
+    listed = await http.get("/keys", params={"actor": "web-intake"})
+    assert [(k["key_id"], k["state"]) for k in listed.json()["items"]] == [(key["key_id"], "active")]
+    assert key["api_key"] not in listed.text
+    assert "web-intake" in [a["name"] for a in (await http.get("/actors")).json()["items"]]
+
+    promoted = await http.patch("/actors/web-intake", json={"role": "underwriter"})
+    assert (promoted.status_code, promoted.json()["role"], promoted.json()["version"]) == (200, "underwriter", 2)
+    assert set((await http.get("/me", headers=with_key(key["api_key"]))).json()["operations"]) == MATRIX["underwriter"]
+    assert_problem(await http.patch("/actors/nobody-here", json={"active": False}), 404, "not_found")
+
+    revoked = await http.post(f"/keys/{key['key_id']}/revoke")
+    assert (revoked.status_code, revoked.json()["state"]) == (200, "revoked")
+    assert "api_key" not in revoked.json()
+    started = time.monotonic()
+    while (await http.get("/me", headers=with_key(key["api_key"]))).status_code == 200:
+        assert time.monotonic() - started < 2, "the revocation notification did not arrive"
+        await asyncio.sleep(0.01)
+    assert_problem(await http.post("/keys/999999999/revoke"), 404, "not_found")
+    # The secret was never stored: nowhere in the database.
+    assert key["api_key"] not in data_dump(postgresql)

@@ -26,6 +26,12 @@ EXPECTED_OPERATIONS = {
     ("get", "/loans/{application_id}/audit"): "get_application_audit",
     ("get", "/events"): "wait_for_events",
     ("get", "/me"): "who_am_i",
+    ("get", "/actors"): "list_actors",
+    ("post", "/actors"): "create_actor",
+    ("patch", "/actors/{name}"): "update_actor",
+    ("get", "/keys"): "list_api_keys",
+    ("post", "/keys"): "create_api_key",
+    ("post", "/keys/{key_id}/revoke"): "revoke_api_key",
     ("get", "/healthz"): "check_liveness",
     ("get", "/readyz"): "check_readiness",
 }
@@ -103,6 +109,9 @@ async def test_request_bodies_carry_valid_examples(http):
         "submit_application",
         "decide_application",
         "withdraw_application",
+        "create_actor",
+        "update_actor",
+        "create_api_key",
     }
     for _, _, operation in bodied:
         for schema in body_schemas(document, operation):

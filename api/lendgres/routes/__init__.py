@@ -9,8 +9,9 @@ from ..models import ProblemDetails
 _PROBLEM_DESCRIPTIONS = {
     401: "No valid API key (code unauthenticated): missing, unknown, expired or revoked, or its actor deactivated.",
     403: "The key's actor may not do this (code forbidden); detail names the operation and the roles that may.",
-    404: "No such application (code not_found).",
-    409: "Conflict: invalid_transition, version_conflict, applicant_exists or conflict; the body says which.",
+    404: "No such application, actor or key (code not_found).",
+    409: "Conflict: invalid_transition, version_conflict, applicant_exists, actor_exists or conflict; the body says "
+    "which.",
     412: "If-Match named a stale version (code version_conflict).",
     422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
     503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
