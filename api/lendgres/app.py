@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
 
-from . import __version__, auth, db, errors, mcp_tools
+from . import __version__, auth, db, mcp_tools
 from .auth import Authenticator
 from .events import EventsListener
-from .http import RequestIdMiddleware, StandardOutput, access_log
+from .http import RequestIdMiddleware, StandardOutput, access_log, problem_response
 from .routes import admin, events, health, identity, loans
 from .settings import Settings
 
@@ -78,14 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mcp_server = mcp_tools.mount(app, list(settings.allowed_hosts))
     app.add_middleware(RequestIdMiddleware)
 
-    async def problem_handler(request: Request, exc: Exception) -> Response:
-        problem = errors.from_exception(request, exc)
-        request.state.error_code = problem.code
-        return problem.response(request.state.request_id)
-
     # Routes answer their own failures (LendgresRoute); these cover what happens before a route is found.
-    app.add_exception_handler(HTTPException, problem_handler)
-    app.add_exception_handler(RequestValidationError, problem_handler)
+    app.add_exception_handler(HTTPException, problem_response)
+    app.add_exception_handler(RequestValidationError, problem_response)
     return app
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from . import embedded, migrations
+from . import db, embedded, migrations
 from .settings import Settings
 
 log = logging.getLogger("lendgres")
@@ -245,13 +245,10 @@ def _admin_database(args: argparse.Namespace) -> tuple[str, embedded.EmbeddedDat
 
 async def _call(url: str, function: str, **arguments: object) -> dict[str, object]:
     """Calls one lending function as the operator; a writing function's envelope is unpacked to its body."""
-    given = {name: value for name, value in arguments.items() if value is not None}
-    placeholders = ", ".join(f'"{name}" => ${position}' for position, name in enumerate(given, 1))
+    statement, values = db.named_call(function, arguments)
     connection = await asyncpg.connect(url)
     try:
-        result: dict[str, object] = json.loads(
-            await connection.fetchval(f"select {function}({placeholders})", *given.values())
-        )
+        result: dict[str, object] = json.loads(await connection.fetchval(statement, *values))
     finally:
         await connection.close()
     body = result.get("body", result)

@@ -38,20 +38,23 @@ def _call_statement(function: str, names: tuple[str, ...]) -> str:
     return f"select {function}({arguments})"
 
 
-async def call(pool: asyncpg.Pool, function: str, **arguments: Any) -> str:
-    """Calls `function` with named arguments in one round trip and returns its jsonb result as JSON text.
-
-    Arguments that are None are left out, so that the function's own defaults apply.
-    """
+def named_call(function: str, arguments: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The statement that calls `function` with named arguments, and its values. Arguments that are None are left
+    out, so that the function's own defaults apply."""
     given = {name: value for name, value in arguments.items() if value is not None}
-    statement = _call_statement(function, tuple(given))
+    return _call_statement(function, tuple(given)), list(given.values())
+
+
+async def call(pool: asyncpg.Pool, function: str, **arguments: Any) -> str:
+    """Calls `function` with named arguments in one round trip and returns its jsonb result as JSON text."""
+    statement, values = named_call(function, arguments)
     async with pool.acquire() as connection:
         try:
-            result: str = await connection.fetchval(statement, *given.values())
+            result: str = await connection.fetchval(statement, *values)
         except asyncpg.InterfaceError as exc:
             if not isinstance(exc, ValueError):
                 raise
-            raise _unencodable(exc, list(given)) from exc
+            raise _unencodable(exc, [name for name, value in arguments.items() if value is not None]) from exc
     return result
 
 

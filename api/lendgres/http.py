@@ -54,11 +54,16 @@ class LendgresRoute(APIRoute):
                 await self.admit(exact)
                 return await handler(exact)
             except Exception as exc:
-                problem = errors.from_exception(exact, exc)
-                exact.state.error_code = problem.code
-                return problem.response(exact.state.request_id)
+                return problem_response(exact, exc)
 
         return handle
+
+
+def problem_response(request: Request, exc: Exception) -> Response:
+    """Answers a failure as its problem, and notes the problem's code for the request log."""
+    problem = errors.from_exception(request, exc)
+    request.state.error_code = problem.code
+    return problem.response(request.state.request_id)
 
 
 _REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,200}")

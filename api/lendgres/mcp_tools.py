@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__, auth, db, errors
 from .events import read_events
+from .http import problem_response
 
 # The status machine's values, as enums in the tool schemas so that an agent picks a valid one. The database holds
 # the same lists (application_status, decision outcomes) and refuses anything else anyway.
@@ -252,9 +253,7 @@ def _require_key(handler: ASGIApp) -> ASGIApp:
         try:
             await auth.identify(request, auth.bearer_key(request))
         except Exception as exc:
-            problem = errors.from_exception(request, exc)
-            request.state.error_code = problem.code
-            await problem.response(request.state.request_id)(scope, receive, send)
+            await problem_response(request, exc)(scope, receive, send)
             return
         await handler(scope, receive, send)
 
