@@ -17,10 +17,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
-from run import APPLY_BODY, APPLY_LUA, KEY, _lendgres_command, _seed_application, _server, parse_wrk
+from run import APPLY_BODY, APPLY_LUA, KEY, Scenario, _lendgres_command, _seed_application, _server, _wrk
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -62,16 +61,21 @@ def main(argv: list[str] | None = None) -> int:
             ids = {name: _seed_application(url, authorization) for name, url in servers.items()}
             script = workdir / "apply.lua"
             script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorization})
+
+            scenarios = {
+                name: {
+                    "apply": Scenario("apply", f"{url}/loans/apply", script),
+                    "get": Scenario("get", f"{url}/loans/{ids[name]}", authorization=authorization),
+                }
+                for name, url in servers.items()
+            }
+
             for scenario in ("apply", "get"):
                 for connections in (int(part) for part in args.connections.split(",")):
                     rates: dict[str, list[float]] = {"base": [], "head": []}
                     for pair in range(args.pairs):
                         for name in ("base", "head") if pair % 2 == 0 else ("head", "base"):
-                            url = servers[name]
-                            target = f"{url}/loans/apply" if scenario == "apply" else f"{url}/loans/{ids[name]}"
-                            rates[name].append(
-                                _wrk(target, connections, args.duration, authorization, script, scenario)
-                            )
+                            rates[name].append(_rate(scenarios[name][scenario], connections, args.duration))
                     ratios = [head / base for head, base in zip(rates["head"], rates["base"], strict=True)]
                     print(
                         json.dumps(
@@ -96,16 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wrk(url: str, connections: int, duration: int, authorization: str, script: Path, scenario: str) -> float:
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
-    if scenario == "apply":
-        command += ["-s", str(script), url, "--", uuid.uuid4().hex]
-    else:
-        command += (["-H", f"Authorization: {authorization}"] if authorization else []) + [url]
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
-    result = parse_wrk(completed.stdout)
+def _rate(scenario: Scenario, connections: int, duration: int) -> float:
+    result = _wrk(scenario, connections, duration, threads=2)
     if result.errors:
-        raise RuntimeError(f"wrk saw {result.errors} errors on {url}:\n{completed.stdout}")
+        raise RuntimeError(f"wrk saw {result.errors} errors on {scenario.url}")
     return result.requests_per_s
 
 
