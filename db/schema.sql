@@ -226,10 +226,7 @@ begin
     lending_private.field_error('name', lending_private.actor_name_error(name)),
     lending_private.field_error('kind', case when kind is null or kind not in ('agent', 'human', 'service')
                                              then 'must be one of agent, human, service' end),
-    lending_private.field_error('role', case
-      when role is null or not exists (select from lending_private.actor_role as r where r.role = create_actor.role)
-        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
-                                            from lending_private.actor_role as r)) end),
+    lending_private.field_error('role', lending_private.actor_role_error(role)),
     lending_private.field_error('db_role', case
       when db_role is null then null
       when not exists (select from pg_catalog.pg_roles as r where r.rolname = create_actor.db_role)
@@ -701,10 +698,7 @@ declare
 begin
   perform lending_private.authorize('manage_actors', actor, request_id);
   perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('role', case
-      when role is not null and not exists (select from lending_private.actor_role as r where r.role = update_actor.role)
-        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
-                                            from lending_private.actor_role as r)) end)]);
+    lending_private.field_error('role', case when role is not null then lending_private.actor_role_error(role) end)]);
   v_actor := lending_private.find_actor(name);
   update lending_private.actor as a
      set role = coalesce(update_actor.role, a.role), active = coalesce(update_actor.active, a.active)
@@ -852,8 +846,10 @@ CREATE FUNCTION lending_private.act_as(actor text, request_id text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+  v_request_id text := set_config('lending.request_id', coalesce(request_id, ''), true);
 begin
-  return set_config('lending.actor', actor, true) || set_config('lending.request_id', coalesce(request_id, ''), true);
+  return set_config('lending.actor', actor, true);
 end;
 $$;
 
@@ -862,7 +858,7 @@ $$;
 -- Name: FUNCTION act_as(actor text, request_id text); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.act_as(actor text, request_id text) IS 'Hands the acting actor and the request id to the audit triggers and events, for this transaction only.';
+COMMENT ON FUNCTION lending_private.act_as(actor text, request_id text) IS 'Hands the acting actor and the request id to the audit triggers and events, for this transaction only. Returns the actor, so that callers use it as an expression (an assignment) rather than a PERFORM.';
 
 
 --
@@ -1001,6 +997,32 @@ begin
     'created_at', lending_private.json_time(a.created_at), 'updated_at', lending_private.json_time(a.updated_at));
 end;
 $$;
+
+
+--
+-- Name: actor_role_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.actor_role_error(role text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return case
+    when role is null then 'is required'
+    when not exists (select from lending_private.actor_role as r where r.role = actor_role_error.role)
+      then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
+                                          from lending_private.actor_role as r))
+  end;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION actor_role_error(role text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.actor_role_error(role text) IS 'What is wrong with an actor''s role, or null.';
 
 
 --

@@ -114,6 +114,23 @@ end;
 $$;
 comment on function lending_private.actor_name_error(text) is 'What is wrong with an actor''s name, or null.';
 
+create function lending_private.actor_role_error(role text)
+returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return case
+    when role is null then 'is required'
+    when not exists (select from lending_private.actor_role as r where r.role = actor_role_error.role)
+      then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
+                                          from lending_private.actor_role as r))
+  end;
+end;
+$$;
+comment on function lending_private.actor_role_error(text) is 'What is wrong with an actor''s role, or null.';
+
 create table lending_private.actor (
   actor_id bigint generated always as identity primary key,
   name text not null unique constraint actor_name_is_valid check (lending_private.actor_name_error(name) is null),
@@ -257,12 +274,15 @@ returns text
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_request_id text := set_config('lending.request_id', coalesce(request_id, ''), true);
 begin
-  return set_config('lending.actor', actor, true) || set_config('lending.request_id', coalesce(request_id, ''), true);
+  return set_config('lending.actor', actor, true);
 end;
 $$;
 comment on function lending_private.act_as(text, text) is
-  'Hands the acting actor and the request id to the audit triggers and events, for this transaction only.';
+  'Hands the acting actor and the request id to the audit triggers and events, for this transaction only. '
+  'Returns the actor, so that callers use it as an expression (an assignment) rather than a PERFORM.';
 
 create function lending_private.identify(actor text, request_id text)
 returns text
@@ -449,10 +469,7 @@ begin
     lending_private.field_error('name', lending_private.actor_name_error(name)),
     lending_private.field_error('kind', case when kind is null or kind not in ('agent', 'human', 'service')
                                              then 'must be one of agent, human, service' end),
-    lending_private.field_error('role', case
-      when role is null or not exists (select from lending_private.actor_role as r where r.role = create_actor.role)
-        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
-                                            from lending_private.actor_role as r)) end),
+    lending_private.field_error('role', lending_private.actor_role_error(role)),
     lending_private.field_error('db_role', case
       when db_role is null then null
       when not exists (select from pg_catalog.pg_roles as r where r.rolname = create_actor.db_role)
@@ -497,10 +514,7 @@ declare
 begin
   perform lending_private.authorize('manage_actors', actor, request_id);
   perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('role', case
-      when role is not null and not exists (select from lending_private.actor_role as r where r.role = update_actor.role)
-        then format('must be one of %s', (select string_agg(r.role, ', ' order by r.role)
-                                            from lending_private.actor_role as r)) end)]);
+    lending_private.field_error('role', case when role is not null then lending_private.actor_role_error(role) end)]);
   v_actor := lending_private.find_actor(name);
   update lending_private.actor as a
      set role = coalesce(update_actor.role, a.role), active = coalesce(update_actor.active, a.active)
@@ -674,6 +688,7 @@ comment on column lending_private.audit_log.subject_id is 'The application_id or
 drop table lending_private.api_key;
 drop function lending_private.notify_key_change();
 drop table lending_private.actor;
+drop function lending_private.actor_role_error(text);
 drop function lending_private.actor_name_error(text);
 drop table lending_private.role_operation;
 drop table lending_private.actor_role;
