@@ -97,7 +97,9 @@ declare
   v_request jsonb;
   v_replay jsonb;
   v_applicant_id bigint := apply.applicant_id;
+  v_applicant_exists boolean;
   v_minor_units smallint;
+  v_field_errors jsonb[];
   v_existing_party bigint;
   v_application_id bigint;
 begin
@@ -112,9 +114,13 @@ begin
   end if;
 
   select c.minor_units into v_minor_units from lending_private.currency as c where c.code = apply.currency;
-  perform lending_private.fail_if_invalid(array[
+  if applicant_id is not null then
+    v_applicant_exists := exists (select from lending_private.party as p where p.party_id = apply.applicant_id);
+  end if;
+  v_field_errors := array[
       lending_private.field_error('amount', lending_private.amount_error(amount, v_minor_units)),
-      lending_private.field_error('currency', lending_private.currency_error(currency)),
+      lending_private.field_error('currency', case when v_minor_units is null
+                                                   then lending_private.currency_error(currency) end),
       lending_private.field_error('term_months', lending_private.term_months_error(term_months)),
       lending_private.field_error('purpose', lending_private.text_error(purpose, 500)),
       lending_private.field_error('external_ref', lending_private.text_error(external_ref, 100))]
@@ -127,20 +133,25 @@ begin
       when num_nonnulls(applicant_name, applicant_email, applicant_phone, applicant_external_ref) > 0 then array[
         lending_private.field_error('applicant_id',
           'give either applicant_id or the applicant''s fields (applicant_name, applicant_email, applicant_phone, applicant_external_ref), not both')]
-      when not exists (select from lending_private.party as p where p.party_id = apply.applicant_id) then array[
+      when not v_applicant_exists then array[
         lending_private.field_error('applicant_id', format('no applicant has id %s', applicant_id))]
       else '{}'::jsonb[]
-    end);
+    end;
+  if num_nonnulls(variadic v_field_errors) > 0 then
+    perform lending_private.fail_if_invalid(v_field_errors);
+  end if;
 
   if v_applicant_id is null then
-    select p.party_id into v_existing_party from lending_private.party as p
-     where p.external_ref = apply.applicant_external_ref;
-    if v_existing_party is not null then
-      perform lending_private.fail(
-        'applicant_exists',
-        format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
-               v_existing_party),
-        jsonb_build_object('applicant_id', v_existing_party, 'applicant_external_ref', applicant_external_ref));
+    if applicant_external_ref is not null then
+      select p.party_id into v_existing_party from lending_private.party as p
+       where p.external_ref = apply.applicant_external_ref;
+      if v_existing_party is not null then
+        perform lending_private.fail(
+          'applicant_exists',
+          format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
+                 v_existing_party),
+          jsonb_build_object('applicant_id', v_existing_party, 'applicant_external_ref', applicant_external_ref));
+      end if;
     end if;
     insert into lending_private.party (name, email, phone, external_ref)
     values (applicant_name, applicant_email, applicant_phone, applicant_external_ref)
@@ -1184,16 +1195,10 @@ COMMENT ON FUNCTION lending_private.application_json(application_id bigint, with
 --
 
 CREATE FUNCTION lending_private.audit_digest(subject text, subject_id bigint, table_name text, row_id text, action text, old_values jsonb, new_values jsonb, actor text, request_id text, recorded_at timestamp with time zone) RETURNS bytea
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return sha256(convert_to(jsonb_build_object(
-    'subject', subject, 'subject_id', subject_id, 'table', table_name, 'row_id', row_id, 'action', action,
-    'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id,
-    'recorded_at', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text, 'UTF8'));
-end;
-$$;
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT sha256(convert_to((jsonb_build_object('subject', subject, 'subject_id', subject_id, 'table', table_name, 'row_id', row_id, 'action', action, 'old', old_values, 'new', new_values, 'actor', actor, 'request_id', request_id, 'recorded_at', to_char((recorded_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text)))::text, 'UTF8'::name)) AS sha256;
+END;
 
 
 --
@@ -1208,13 +1213,10 @@ COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint
 --
 
 CREATE FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) RETURNS bytea
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return sha256(convert_to(format('lendgres audit chain %s %s', subject, subject_id), 'UTF8'));
-end;
-$$;
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT sha256(convert_to(((('lendgres audit chain '::text || subject) || ' '::text) || (subject_id)::text), 'UTF8'::name)) AS sha256;
+END;
 
 
 --
@@ -1231,6 +1233,7 @@ COMMENT ON FUNCTION lending_private.audit_genesis(subject text, subject_id bigin
 CREATE FUNCTION lending_private.authorize(operation text, actor text, request_id text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
   v_name text := lending_private.acting_actor_name(actor, request_id);
@@ -1304,8 +1307,10 @@ CREATE FUNCTION lending_private.check_currency() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-  perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('currency', lending_private.currency_error(new.currency))]);
+  if not exists (select from lending_private.currency as c where c.code = new.currency) then
+    perform lending_private.fail_if_invalid(array[
+      lending_private.field_error('currency', lending_private.currency_error(new.currency))]);
+  end if;
   return new;
 end;
 $$;
@@ -1376,13 +1381,10 @@ COMMENT ON FUNCTION lending_private.currency_error(code text) IS 'What is wrong 
 --
 
 CREATE FUNCTION lending_private.current_actor() RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return coalesce(nullif(current_setting('lending.actor', true), ''), 'sql:' || session_user);
-end;
-$$;
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(NULLIF(current_setting('lending.actor'::text, true), ''::text), ('sql:'::text || (SESSION_USER)::text)) AS "coalesce";
+END;
 
 
 --
@@ -1390,13 +1392,10 @@ $$;
 --
 
 CREATE FUNCTION lending_private.current_request_id() RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return nullif(current_setting('lending.request_id', true), '');
-end;
-$$;
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT NULLIF(current_setting('lending.request_id'::text, true), ''::text) AS "nullif";
+END;
 
 
 --
@@ -1729,13 +1728,15 @@ CREATE FUNCTION lending_private.idempotency_claim(idempotency_key text, operatio
     AS $$
 declare
   v_actor text := lending_private.current_actor();
+  v_key_error text := lending_private.text_error(idempotency_key, 255, true);
   v_stored lending_private.idempotency_key;
 begin
   if idempotency_key is null then
     return null;
   end if;
-  perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('idempotency_key', lending_private.text_error(idempotency_key, 255, true))]);
+  if v_key_error is not null then
+    perform lending_private.fail_if_invalid(array[lending_private.field_error('idempotency_key', v_key_error)]);
+  end if;
 
   perform pg_advisory_xact_lock(hashtext('lending_private.idempotency_key'), hashtext(v_actor || ' ' || idempotency_key));
   select * into v_stored from lending_private.idempotency_key as k
@@ -1837,13 +1838,10 @@ COMMENT ON FUNCTION lending_private.identify(actor text, request_id text) IS 'Fi
 --
 
 CREATE FUNCTION lending_private.json_time(at timestamp with time zone) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
-end;
-$$;
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT to_char((at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text) AS to_char;
+END;
 
 
 --
@@ -3261,4 +3259,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125160700'),
     ('20261125180000'),
     ('20261125180100'),
-    ('20261125180200');
+    ('20261125180200'),
+    ('20261125230000');

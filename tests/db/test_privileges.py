@@ -147,13 +147,21 @@ def test_private_functions_are_executable_by_nobody_but_the_owner(superuser: psy
 
 
 def test_private_functions_pin_search_path(superuser: psycopg.Connection) -> None:
+    """Every private function resolves names against pg_catalog only: a PL/pgSQL one by pinning search_path, a SQL
+    one by having a standard body (BEGIN ATOMIC), whose names were bound when it was created. A SQL function with a
+    string body would resolve them at each call, under the caller's search_path."""
     rows = superuser.execute(
-        """select p.oid::regprocedure::text, p.proconfig
-             from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'lending_private'"""
+        """select p.oid::regprocedure::text, l.lanname, p.proconfig, p.prosqlbody is not null
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang
+            where n.nspname = 'lending_private'"""
     ).fetchall()
     assert rows
-    for signature, config in rows:
-        assert config is not None and PINNED in config, f"{signature} has search_path {config}"
+    for signature, language, config, bound_at_creation in rows:
+        if language == "sql":
+            assert bound_at_creation, f"{signature} is SQL with a string body: write it with BEGIN ATOMIC"
+            assert config is None, f"{signature} has a SET clause, which keeps it from being inlined"
+        else:
+            assert config is not None and PINNED in config, f"{signature} has search_path {config}"
 
 
 def test_the_api_role_calls_functions_but_cannot_touch_tables(client: psycopg.Connection) -> None:
