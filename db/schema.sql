@@ -91,6 +91,7 @@ Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found
 CREATE FUNCTION lending.apply(amount numeric, applicant_name text DEFAULT NULL::text, applicant_id bigint DEFAULT NULL::bigint, applicant_email text DEFAULT NULL::text, applicant_phone text DEFAULT NULL::text, applicant_external_ref text DEFAULT NULL::text, currency text DEFAULT 'USD'::text, term_months integer DEFAULT NULL::integer, purpose text DEFAULT NULL::text, external_ref text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
   v_role text := lending_private.authorize('apply', actor, request_id);
