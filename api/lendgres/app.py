@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -39,18 +40,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as resources:
-            app.state.pool = await db.create_pool(settings)
-            resources.push_async_callback(app.state.pool.close)
-            app.state.authenticator = Authenticator(app.state.pool, settings.key_cache_seconds)
+            app.state.database = await db.connect(settings)
+            resources.push_async_callback(app.state.database.close)
+            app.state.authenticator = Authenticator(app.state.database, settings.key_cache_seconds)
             app.state.events_listener = EventsListener(
                 settings.listen_database_url or settings.database_url,
-                app.state.pool,
+                app.state.database,
                 key_revoked=app.state.authenticator.forget,
                 keys_unknown=app.state.authenticator.forget_all,
             )
             await app.state.events_listener.start()
             resources.push_async_callback(app.state.events_listener.stop)
             await resources.enter_async_context(mcp_server.session_manager.run())
+            _exempt_startup_objects_from_collection()
             yield
 
     app = FastAPI(
@@ -81,6 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, problem_response)
     app.add_exception_handler(RequestValidationError, problem_response)
     return app
+
+
+def _exempt_startup_objects_from_collection() -> None:
+    """What exists once the app has started (the framework, the routes, the models: some 100,000 objects) lives as
+    long as the process, yet every full garbage collection walks it: about 70 ms on a small machine, which every
+    request in flight waits out. Freezing it leaves the collector only what requests allocate."""
+    gc.collect()
+    gc.freeze()
 
 
 def _log_requests_to_stdout() -> None:

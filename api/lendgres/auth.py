@@ -65,8 +65,8 @@ class Authenticator:
     it on every request cost more than the lookup (cProfile); its sha256 is taken only to ask the database, and kept
     to match revocation notifications."""
 
-    def __init__(self, pool: asyncpg.Pool, cache_seconds: float) -> None:
-        self._pool = pool
+    def __init__(self, database: db.Database, cache_seconds: float) -> None:
+        self._database = database
         self._cache_seconds = cache_seconds
         self._cache: dict[str, Identity] = {}
 
@@ -79,7 +79,7 @@ class Authenticator:
             raise unauthenticated("That is not a Lendgres API key: keys look like lgk_ followed by 64 characters")
         self._cache.pop(api_key, None)
         try:
-            resolved = json.loads(await db.call(self._pool, "lending.authenticate", api_key=api_key))
+            resolved = json.loads(await db.call(self._database, "lending.authenticate", api_key=api_key))
         except asyncpg.PostgresError as exc:
             if exc.sqlstate == "LN401":
                 raise unauthenticated(

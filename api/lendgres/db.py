@@ -1,9 +1,12 @@
-"""The connection pool, and the one way the HTTP layer talks to PostgreSQL: a call of one lending function."""
+"""The connection pool, entered in turn, and the one way the HTTP layer talks to PostgreSQL: a lending function call."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -20,7 +23,28 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     request a second round trip. (An unfinished transaction is still rolled back by the pool itself.)"""
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+class Database:
+    """The pool, entered in order of arrival.
+
+    asyncpg hands a released connection to whichever caller asks next. A waiter woken for it can find it taken by
+    a request that has just arrived, and then waits again at the back of the queue: with more requests in flight
+    than connections, a few wait many turns (a p99 ten times the median, under wrk at 64 connections). A FIFO
+    semaphore as wide as the pool lets callers reach it in turn, so the pool itself never has a queue."""
+
+    def __init__(self, pool: asyncpg.Pool, size: int) -> None:
+        self.pool = pool
+        self._turns = asyncio.Semaphore(size)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._turns, self.pool.acquire() as connection:
+            yield connection
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def connect(settings: Settings) -> Database:
     pool = await asyncpg.create_pool(
         settings.database_url,
         min_size=settings.pool_min_size,
@@ -29,7 +53,7 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
         reset=_nothing_to_reset,
     )
     assert pool is not None
-    return pool
+    return Database(pool, settings.pool_max_size)
 
 
 @functools.lru_cache(maxsize=256)
@@ -45,10 +69,10 @@ def named_call(function: str, arguments: dict[str, Any]) -> tuple[str, list[Any]
     return _call_statement(function, tuple(given)), list(given.values())
 
 
-async def call(pool: asyncpg.Pool, function: str, **arguments: Any) -> str:
+async def call(database: Database, function: str, **arguments: Any) -> str:
     """Calls `function` with named arguments in one round trip and returns its jsonb result as JSON text."""
     statement, values = named_call(function, arguments)
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         try:
             result: str = await connection.fetchval(statement, *values)
         except asyncpg.InterfaceError as exc:

@@ -39,12 +39,12 @@ class EventsListener:
     def __init__(
         self,
         database_url: str,
-        pool: asyncpg.Pool | None = None,
+        database: db.Database | None = None,
         key_revoked: Callable[[str], None] = lambda _digest: None,
         keys_unknown: Callable[[], None] = lambda: None,
     ) -> None:
         self._database_url = database_url
-        self._pool = pool
+        self._database = database
         self._watch_actor = ""
         self._key_revoked = key_revoked
         self._keys_unknown = keys_unknown
@@ -94,14 +94,14 @@ class EventsListener:
         """Whether changes notify this worker's listening session now."""
         return self._watched_pid is not None and self._watched_pid == self.backend_pid
 
-    async def watch(self, pool: asyncpg.Pool, actor: str) -> None:
+    async def watch(self, database: db.Database, actor: str) -> None:
         """Registers the listening session as a watcher (once for concurrent waiters), as `actor`, who may read
         events. Returns when every change that did not notify has committed."""
         async with self._watch_lock:
             pid = self.backend_pid
             if pid is None or pid == self._watched_pid:
                 return
-            await db.call(pool, "lending.watch_events", listener_pid=pid, actor=actor)
+            await db.call(database, "lending.watch_events", listener_pid=pid, actor=actor)
             self._watched_pid = pid
             self._watch_actor = actor
 
@@ -113,11 +113,11 @@ class EventsListener:
 
     async def _unwatch_now(self) -> None:
         async with self._watch_lock:
-            if self._waiters > 0 or self._watched_pid is None or self._pool is None:
+            if self._waiters > 0 or self._watched_pid is None or self._database is None:
                 return
             pid, self._watched_pid = self._watched_pid, None
             try:
-                await db.call(self._pool, "lending.unwatch_events", listener_pid=pid, actor=self._watch_actor)
+                await db.call(self._database, "lending.unwatch_events", listener_pid=pid, actor=self._watch_actor)
             except (OSError, asyncpg.PostgresError) as exc:
                 # Changes keep notifying until the next registration clears sessions that are gone: harmless.
                 log.warning("events listener could not stop watching (%s)", exc)
@@ -177,7 +177,7 @@ async def read_events(
         while True:
             changed = listener.next_change()
             result = await db.call(
-                app.state.pool,
+                app.state.database,
                 "lending.events_after",
                 after=after,
                 limit=limit,
@@ -191,7 +191,7 @@ async def read_events(
             if not listener.watched():
                 # Nobody was watching, so changes did not notify: register, then read again before waiting. (While
                 # the listening connection is down there is nothing to register; its reconnection wakes waiters.)
-                await listener.watch(app.state.pool, actor)
+                await listener.watch(app.state.database, actor)
                 if listener.watched():
                     continue
             with contextlib.suppress(TimeoutError):

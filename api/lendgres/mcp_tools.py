@@ -65,7 +65,7 @@ def mount(app: FastAPI, allowed_hosts: list[str]) -> MCPServer:
         if write:
             arguments["request_id"] = state.request_id
         try:
-            result = await db.call(app.state.pool, function, **arguments)
+            result = await db.call(app.state.database, function, **arguments)
         except Exception as exc:
             problem = errors.known_problem(exc)
             if problem is None:

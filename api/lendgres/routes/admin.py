@@ -37,7 +37,7 @@ ActorName = Annotated[Text, Path(description="The actor's name.")]
     responses=problems(),
 )
 async def list_actors(request: Request) -> Response:
-    return json_text(await db.call(request.app.state.pool, "lending.list_actors", actor=acting_actor(request)))
+    return json_text(await db.call(request.app.state.database, "lending.list_actors", actor=acting_actor(request)))
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def list_actors(request: Request) -> Response:
 )
 async def create_actor(request: Request, actor: CreateActorRequest) -> Response:
     result = await db.call(
-        request.app.state.pool,
+        request.app.state.database,
         "lending.create_actor",
         **actor.model_dump(exclude_none=True),
         actor=acting_actor(request),
@@ -70,7 +70,7 @@ async def create_actor(request: Request, actor: CreateActorRequest) -> Response:
 )
 async def update_actor(request: Request, name: ActorName, change: UpdateActorRequest) -> Response:
     result = await db.call(
-        request.app.state.pool,
+        request.app.state.database,
         "lending.update_actor",
         name=name,
         role=change.role,
@@ -92,7 +92,7 @@ async def list_api_keys(
     request: Request, actor: Annotated[Text | None, Query(description="Only this actor's keys.")] = None
 ) -> Response:
     result = await db.call(
-        request.app.state.pool, "lending.list_api_keys", for_actor=actor, actor=acting_actor(request)
+        request.app.state.database, "lending.list_api_keys", for_actor=actor, actor=acting_actor(request)
     )
     return json_text(result)
 
@@ -108,7 +108,7 @@ async def list_api_keys(
 )
 async def create_api_key(request: Request, key: CreateKeyRequest) -> Response:
     result = await db.call(
-        request.app.state.pool,
+        request.app.state.database,
         "lending.create_api_key",
         for_actor=key.actor,
         expires_in_days=key.expires_in_days,
@@ -131,7 +131,7 @@ async def revoke_api_key(
     request: Request, key_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The key's id.")]
 ) -> Response:
     result = await db.call(
-        request.app.state.pool,
+        request.app.state.database,
         "lending.revoke_api_key",
         key_id=key_id,
         actor=acting_actor(request),

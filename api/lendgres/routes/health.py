@@ -51,7 +51,7 @@ async def healthz() -> Response:
 )
 async def readyz(request: Request) -> Response:
     try:
-        found = json.loads(await db.call(request.app.state.pool, "lending.schema_version"))["version"]
+        found = json.loads(await db.call(request.app.state.database, "lending.schema_version"))["version"]
     except Exception as exc:
         raise Problem(
             503,

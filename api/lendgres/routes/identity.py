@@ -24,4 +24,4 @@ router = APIRouter(route_class=AuthenticatedRoute, tags=["identity"])
     responses=problems(),
 )
 async def who_am_i(request: Request) -> Response:
-    return json_text(await db.call(request.app.state.pool, "lending.whoami", actor=acting_actor(request)))
+    return json_text(await db.call(request.app.state.database, "lending.whoami", actor=acting_actor(request)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from pydantic import BeforeValidator
@@ -50,8 +50,9 @@ IfMatch = Annotated[
 ]
 
 
-def _pool(request: Request) -> Any:
-    return request.app.state.pool
+def _database(request: Request) -> db.Database:
+    database: db.Database = request.app.state.database
+    return database
 
 
 _ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
@@ -98,7 +99,7 @@ async def submit_application(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     result = await db.call(
-        _pool(request),
+        _database(request),
         "lending.apply",
         **application.model_dump(exclude_none=True),
         actor=acting_actor(request),
@@ -119,7 +120,7 @@ async def submit_application(
 )
 async def get_application(request: Request, application_id: ApplicationId) -> Response:
     result = await db.call(
-        _pool(request), "lending.get_application", application_id=application_id, actor=acting_actor(request)
+        _database(request), "lending.get_application", application_id=application_id, actor=acting_actor(request)
     )
     return json_text(result, headers={"ETag": f'"{json.loads(result)["version"]}"'})
 
@@ -161,7 +162,7 @@ async def decide_application(
             "Send either a JSON body or the legacy query parameters, not both",
         )
     result = await db.call(
-        _pool(request),
+        _database(request),
         "lending.decide",
         application_id=application_id,
         outcome=decision.outcome,
@@ -192,7 +193,7 @@ async def withdraw_application(
 ) -> Response:
     withdrawal = withdrawal or WithdrawRequest()
     result = await db.call(
-        _pool(request),
+        _database(request),
         "lending.withdraw",
         application_id=application_id,
         reason=withdrawal.reason,
@@ -222,7 +223,7 @@ async def list_applications(
     after: Annotated[Text | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Response:
     result = await db.call(
-        _pool(request),
+        _database(request),
         "lending.list_applications",
         status=status,
         limit=limit,
@@ -243,6 +244,6 @@ async def list_applications(
 )
 async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
     result = await db.call(
-        _pool(request), "lending.application_audit", application_id=application_id, actor=acting_actor(request)
+        _database(request), "lending.application_audit", application_id=application_id, actor=acting_actor(request)
     )
     return json_text(result)
