@@ -1,13 +1,16 @@
-"""The pool is entered in order of arrival: a caller that arrives while others wait does not pass them."""
+"""The process side of serving many requests: the pool is entered in order of arrival, and garbage collection
+leaves the startup objects alone."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import psycopg
 import pytest
 
 from lendgres import db
+from lendgres.app import create_app
 from lendgres.settings import Settings
 from tests.conftest import role_url
 
@@ -54,3 +57,12 @@ async def test_callers_get_connections_in_order_of_arrival(postgresql: psycopg.C
     finally:
         await database.close()
     assert served == list(range(WAITERS + LATECOMERS))
+
+
+async def test_startup_leaves_its_objects_out_of_garbage_collection(postgresql: psycopg.Connection) -> None:
+    """A full collection would otherwise walk everything the app made at startup, a pause every request waits out."""
+    postgresql.autocommit = True
+    gc.unfreeze()
+    application = create_app(Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1))
+    async with application.router.lifespan_context(application):
+        assert gc.get_freeze_count() > 10_000
