@@ -40,6 +40,11 @@ class Database:
         async with self._turns, self.pool.acquire() as connection:
             yield connection
 
+    async def fetchval(self, statement: str, *values: Any) -> Any:
+        """Runs one statement on a connection taken in turn: connection() without a generator's cost per call."""
+        async with self._turns, self.pool.acquire() as connection:
+            return await connection.fetchval(statement, *values)
+
     async def close(self) -> None:
         await self.pool.close()
 
@@ -72,13 +77,12 @@ def named_call(function: str, arguments: dict[str, Any]) -> tuple[str, list[Any]
 async def call(database: Database, function: str, **arguments: Any) -> str:
     """Calls `function` with named arguments in one round trip and returns its jsonb result as JSON text."""
     statement, values = named_call(function, arguments)
-    async with database.connection() as connection:
-        try:
-            result: str = await connection.fetchval(statement, *values)
-        except asyncpg.InterfaceError as exc:
-            if not isinstance(exc, ValueError):
-                raise
-            raise _unencodable(exc, [name for name, value in arguments.items() if value is not None]) from exc
+    try:
+        result: str = await database.fetchval(statement, *values)
+    except asyncpg.InterfaceError as exc:
+        if not isinstance(exc, ValueError):
+            raise
+        raise _unencodable(exc, [name for name, value in arguments.items() if value is not None]) from exc
     return result
 
 
