@@ -1157,7 +1157,8 @@ begin
   return (select jsonb_build_object(
       'application_id', a.application_id,
       'status', a.status,
-      'next_statuses', to_jsonb(lending_private.next_statuses(a.status)),
+      'next_statuses', (select coalesce(to_jsonb(array_agg(t.to_status order by t.to_status)), '[]')
+                          from lending_private.status_transition as t where t.from_status = a.status),
       'amount', round(a.amount, 2)::text,
       'currency', a.currency,
       'term_months', a.term_months,
@@ -1171,11 +1172,10 @@ begin
       'version', a.version,
       'created_at', lending_private.json_time(a.created_at),
       'updated_at', lending_private.json_time(a.updated_at))
-    || case when with_decisions then jsonb_build_object(
-         'decision', (select lending_private.decision_json(d) from lending_private.decision as d
-                       where d.application_id = a.application_id order by d.decision_id desc limit 1),
-         'decisions', (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]')
-                         from lending_private.decision as d where d.application_id = a.application_id))
+    || case when with_decisions then (
+         select jsonb_build_object('decision', h.decisions -> -1, 'decisions', h.decisions)
+           from (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]') as decisions
+                   from lending_private.decision as d where d.application_id = a.application_id) as h)
        else '{}' end
   from lending_private.application as a
   join lending_private.party as p on p.party_id = a.applicant_id

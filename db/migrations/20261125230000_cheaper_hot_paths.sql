@@ -106,6 +106,45 @@ begin
 end;
 $$;
 
+-- The application document, which every read and write returns: the latest decision is the last of the history
+-- rather than a second query, and the next statuses are read in the document's own query rather than through
+-- next_statuses() (the same query), a PL/pgSQL call per document. get_application: 575k -> 540k instructions.
+create or replace function lending_private.application_json(application_id bigint, with_decisions boolean default true)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return (select jsonb_build_object(
+      'application_id', a.application_id,
+      'status', a.status,
+      'next_statuses', (select coalesce(to_jsonb(array_agg(t.to_status order by t.to_status)), '[]')
+                          from lending_private.status_transition as t where t.from_status = a.status),
+      'amount', round(a.amount, 2)::text,
+      'currency', a.currency,
+      'term_months', a.term_months,
+      'purpose', a.purpose,
+      'external_ref', a.external_ref,
+      'withdrawal_reason', a.withdrawal_reason,
+      'applicant_id', p.party_id,
+      'applicant_name', p.name,
+      'applicant', jsonb_build_object('applicant_id', p.party_id, 'name', p.name, 'email', p.email,
+                                      'phone', p.phone, 'external_ref', p.external_ref),
+      'version', a.version,
+      'created_at', lending_private.json_time(a.created_at),
+      'updated_at', lending_private.json_time(a.updated_at))
+    || case when with_decisions then (
+         select jsonb_build_object('decision', h.decisions -> -1, 'decisions', h.decisions)
+           from (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]') as decisions
+                   from lending_private.decision as d where d.application_id = a.application_id) as h)
+       else '{}' end
+  from lending_private.application as a
+  join lending_private.party as p on p.party_id = a.applicant_id
+  where a.application_id = application_json.application_id);
+end;
+$$;
+
 -- Validation is a plain expression again. A subquery inside it (whether an existing applicant_id exists) made it
 -- a query that PostgreSQL planned afresh on every call, because the custom plan of each call folds the CASE away
 -- and so always looks cheaper than the generic one. PERFORM runs a query as well; now it runs only when some field
@@ -267,6 +306,42 @@ reset role;
 
 -- migrate:down
 set local role lending_owner;
+
+create or replace function lending_private.application_json(application_id bigint, with_decisions boolean default true)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return (select jsonb_build_object(
+      'application_id', a.application_id,
+      'status', a.status,
+      'next_statuses', to_jsonb(lending_private.next_statuses(a.status)),
+      'amount', round(a.amount, 2)::text,
+      'currency', a.currency,
+      'term_months', a.term_months,
+      'purpose', a.purpose,
+      'external_ref', a.external_ref,
+      'withdrawal_reason', a.withdrawal_reason,
+      'applicant_id', p.party_id,
+      'applicant_name', p.name,
+      'applicant', jsonb_build_object('applicant_id', p.party_id, 'name', p.name, 'email', p.email,
+                                      'phone', p.phone, 'external_ref', p.external_ref),
+      'version', a.version,
+      'created_at', lending_private.json_time(a.created_at),
+      'updated_at', lending_private.json_time(a.updated_at))
+    || case when with_decisions then jsonb_build_object(
+         'decision', (select lending_private.decision_json(d) from lending_private.decision as d
+                       where d.application_id = a.application_id order by d.decision_id desc limit 1),
+         'decisions', (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]')
+                         from lending_private.decision as d where d.application_id = a.application_id))
+       else '{}' end
+  from lending_private.application as a
+  join lending_private.party as p on p.party_id = a.applicant_id
+  where a.application_id = application_json.application_id);
+end;
+$$;
 
 create or replace function lending_private.check_currency()
 returns trigger
