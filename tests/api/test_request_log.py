@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from lendgres.http import StandardOutput, access_log
+from lendgres.http import StandardOutput, _timestamp, access_log
 
 pytestmark = pytest.mark.anyio
 
@@ -52,3 +52,11 @@ def test_outside_an_event_loop_a_line_is_flushed_at_once():
     handler.setStream(stream)
     handler.write_line("{}")
     assert stream.flushes == 1
+
+
+def test_the_time_is_utc_to_the_millisecond_across_seconds():
+    # 2026-11-25T23:59:59 UTC, then the next second: the cached part must move on with it.
+    assert _timestamp(1795651199.5) == "2026-11-25T23:59:59.500+00:00"
+    assert _timestamp(1795651199.999) == "2026-11-25T23:59:59.999+00:00"
+    assert _timestamp(1795651200.007) == "2026-11-26T00:00:00.007+00:00"
+    assert _timestamp(1795651199.25) == "2026-11-25T23:59:59.250+00:00"
