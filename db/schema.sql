@@ -1216,7 +1216,7 @@ COMMENT ON FUNCTION lending_private.audit_digest(subject text, subject_id bigint
 CREATE FUNCTION lending_private.audit_genesis(subject text, subject_id bigint) RETURNS bytea
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT sha256(convert_to(((('lendgres audit chain '::text || subject) || ' '::text) || (subject_id)::text), 'UTF8'::name)) AS sha256;
+ SELECT sha256(convert_to(concat('lendgres audit chain ', subject, ' ', subject_id), 'UTF8'::name)) AS sha256;
 END;
 
 
@@ -1240,7 +1240,7 @@ declare
   v_name text := case
     when actor is not null and char_length(actor) <= 200
      and (request_id is null or (char_length(request_id) <= 200 and btrim(request_id) <> ''))
-     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers and owner members included
+     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers included
       then actor
     else lending_private.acting_actor_name(actor, request_id) end;
   v_role text;
@@ -1736,12 +1736,13 @@ CREATE FUNCTION lending_private.idempotency_claim(idempotency_key text, operatio
     AS $$
 declare
   v_actor text := lending_private.current_actor();
-  v_key_error text := lending_private.text_error(idempotency_key, 255, true);
+  v_key_error text;
   v_stored lending_private.idempotency_key;
 begin
   if idempotency_key is null then
     return null;
   end if;
+  v_key_error := lending_private.text_error(idempotency_key, 255, true);
   if v_key_error is not null then
     perform lending_private.fail_if_invalid(array[lending_private.field_error('idempotency_key', v_key_error)]);
   end if;

@@ -15,7 +15,7 @@ returns bytea
 language sql
 stable
 begin atomic
-  select sha256(convert_to('lendgres audit chain ' || subject || ' ' || subject_id::text, 'UTF8'));
+  select sha256(convert_to(concat('lendgres audit chain ', subject, ' ', subject_id), 'UTF8'));
 end;
 
 create or replace function lending_private.audit_digest(
@@ -60,9 +60,9 @@ end;
 --   sequential scan: it read all 73 permissions on every call where the primary key reads one (about a tenth of a
 --   lending.get_application call). enable_seqscan is off for the function (and, below, for lending.apply, which
 --   read 150 currencies to find USD); a function's settings hold for everything it calls, triggers included.
--- * The common call, from a login that names its actor within bounds (the HTTP service, or an operator), is
+-- * The common call, from a login that names its actor within bounds (the HTTP service, or a superuser), is
 --   answered without acting_actor_name: for such a login that function returns the named actor unchanged. Every
---   other call still goes through it.
+--   other call (operators who are not superusers included) still goes through it.
 -- * The permission is a join rather than a subquery, and the settings for the audit triggers are set here rather
 --   than through act_as: fewer executor nodes and one PL/pgSQL call less.
 create or replace function lending_private.authorize(operation text, actor text, request_id text)
@@ -75,7 +75,7 @@ declare
   v_name text := case
     when actor is not null and char_length(actor) <= 200
      and (request_id is null or (char_length(request_id) <= 200 and btrim(request_id) <> ''))
-     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers and owner members included
+     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers included
       then actor
     else lending_private.acting_actor_name(actor, request_id) end;
   v_role text;
@@ -252,12 +252,13 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_actor text := lending_private.current_actor();
-  v_key_error text := lending_private.text_error(idempotency_key, 255, true);
+  v_key_error text;
   v_stored lending_private.idempotency_key;
 begin
   if idempotency_key is null then
     return null;
   end if;
+  v_key_error := lending_private.text_error(idempotency_key, 255, true);
   if v_key_error is not null then
     perform lending_private.fail_if_invalid(array[lending_private.field_error('idempotency_key', v_key_error)]);
   end if;
