@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import psycopg
@@ -178,3 +179,19 @@ def test_a_redacted_row_still_verifies_and_its_links_still_hold(
     )
     trail = audit(client, decided)
     assert (trail["verified"], trail["broken_at_seq"]) == (False, 2)
+
+
+def test_the_chain_hashes_are_pinned_so_earlier_chains_keep_verifying(superuser: psycopg.Connection) -> None:
+    """Chains already written link to these values: a rewrite of the helpers must compute the same bytes."""
+    genesis = superuser.execute("select lending_private.audit_genesis('application', 42)").fetchone()[0]
+    assert bytes(genesis) == hashlib.sha256(b"lendgres audit chain application 42").digest()
+    digest = superuser.execute(
+        """select lending_private.audit_digest('party', 7, 'party', '7', 'update', '{"name": "A"}', '{"name": "B"}',
+                                               'clerk', null, '2026-01-02 03:04:05.678901+00')"""
+    ).fetchone()[0]
+    canonical = (
+        '{"new": {"name": "B"}, "old": {"name": "A"}, "actor": "clerk", "table": "party", "action": "update", '
+        '"row_id": "7", "subject": "party", "request_id": null, "subject_id": 7, '
+        '"recorded_at": "2026-01-02T03:04:05.678901Z"}'
+    )
+    assert bytes(digest) == hashlib.sha256(canonical.encode()).digest()
