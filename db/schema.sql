@@ -1237,12 +1237,7 @@ CREATE FUNCTION lending_private.authorize(operation text, actor text, request_id
     SET enable_seqscan TO 'off'
     AS $$
 declare
-  v_name text := case
-    when actor is not null and char_length(actor) <= 200
-     and (request_id is null or (char_length(request_id) <= 200 and btrim(request_id) <> ''))
-     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers included
-      then actor
-    else lending_private.acting_actor_name(actor, request_id) end;
+  v_name text := lending_private.acting_actor_name(actor, request_id);
   v_role text;
   v_active boolean;
   v_permitted boolean;
@@ -1265,8 +1260,7 @@ begin
                                              from lending_private.role_operation as p
                                             where p.operation = authorize.operation)));
   end if;
-  -- What act_as does, as one expression.
-  v_name := set_config('lending.request_id', coalesce(request_id, ''), true) || set_config('lending.actor', v_name, true);
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;

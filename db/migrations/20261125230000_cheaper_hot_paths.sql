@@ -55,16 +55,12 @@ begin atomic
   select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 end;
 
--- authorize runs first in every call, so it is worth a few lines.
+-- authorize runs first in every call.
 -- * The reference tables (role_operation, currency) fill a page or two, so the planner's page-based costs prefer a
 --   sequential scan: it read all 73 permissions on every call where the primary key reads one (about a tenth of a
 --   lending.get_application call). enable_seqscan is off for the function (and, below, for lending.apply, which
 --   read 150 currencies to find USD); a function's settings hold for everything it calls, triggers included.
--- * The common call, from a login that names its actor within bounds (the HTTP service, or a superuser), is
---   answered without acting_actor_name: for such a login that function returns the named actor unchanged. Every
---   other call (operators who are not superusers included) still goes through it.
--- * The permission is a join rather than a subquery, and the settings for the audit triggers are set here rather
---   than through act_as: fewer executor nodes and one PL/pgSQL call less.
+-- * The permission is a join rather than a subquery: fewer executor nodes.
 create or replace function lending_private.authorize(operation text, actor text, request_id text)
 returns text
 language plpgsql
@@ -72,12 +68,7 @@ set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 as $$
 declare
-  v_name text := case
-    when actor is not null and char_length(actor) <= 200
-     and (request_id is null or (char_length(request_id) <= 200 and btrim(request_id) <> ''))
-     and pg_has_role(session_user, 'lending_gateway', 'MEMBER')  -- superusers included
-      then actor
-    else lending_private.acting_actor_name(actor, request_id) end;
+  v_name text := lending_private.acting_actor_name(actor, request_id);
   v_role text;
   v_active boolean;
   v_permitted boolean;
@@ -100,8 +91,7 @@ begin
                                              from lending_private.role_operation as p
                                             where p.operation = authorize.operation)));
   end if;
-  -- What act_as does, as one expression.
-  v_name := set_config('lending.request_id', coalesce(request_id, ''), true) || set_config('lending.actor', v_name, true);
+  v_name := lending_private.act_as(v_name, request_id);
   return v_role;
 end;
 $$;
