@@ -245,10 +245,10 @@ def _admin_database(args: argparse.Namespace) -> tuple[str, embedded.EmbeddedDat
 
 async def _call(url: str, function: str, **arguments: object) -> dict[str, object]:
     """Calls one lending function as the operator; a writing function's envelope is unpacked to its body."""
-    statement, values = db.named_call(function, arguments)
+    statement, given = db.named_call(function, arguments)
     connection = await asyncpg.connect(url)
     try:
-        result: dict[str, object] = json.loads(await connection.fetchval(statement, *values))
+        result: dict[str, object] = json.loads(await connection.fetchval(statement, *given.values()))
     finally:
         await connection.close()
     body = result.get("body", result)

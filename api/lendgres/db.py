@@ -67,22 +67,22 @@ def _call_statement(function: str, names: tuple[str, ...]) -> str:
     return f"select {function}({arguments})"
 
 
-def named_call(function: str, arguments: dict[str, Any]) -> tuple[str, list[Any]]:
-    """The statement that calls `function` with named arguments, and its values. Arguments that are None are left
-    out, so that the function's own defaults apply."""
+def named_call(function: str, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The statement that calls `function` with named arguments, and the arguments it passes, in order. Arguments
+    that are None are left out, so that the function's own defaults apply."""
     given = {name: value for name, value in arguments.items() if value is not None}
-    return _call_statement(function, tuple(given)), list(given.values())
+    return _call_statement(function, tuple(given)), given
 
 
 async def call(database: Database, function: str, **arguments: Any) -> str:
     """Calls `function` with named arguments in one round trip and returns its jsonb result as JSON text."""
-    statement, values = named_call(function, arguments)
+    statement, given = named_call(function, arguments)
     try:
-        result: str = await database.fetchval(statement, *values)
+        result: str = await database.fetchval(statement, *given.values())
     except asyncpg.InterfaceError as exc:
         if not isinstance(exc, ValueError):
             raise
-        raise _unencodable(exc, [name for name, value in arguments.items() if value is not None]) from exc
+        raise _unencodable(exc, list(given)) from exc
     return result
 
 
