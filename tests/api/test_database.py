@@ -1,11 +1,12 @@
-"""The process side of serving many requests: the pool is entered in order of arrival, and garbage collection
-leaves the startup objects alone."""
+"""The process side of serving many requests: connections are lent in order of arrival, within the pool's size,
+and come back only in a state the next caller can use; garbage collection leaves the startup objects alone."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 
+import asyncpg
 import psycopg
 import pytest
 
@@ -57,6 +58,118 @@ async def test_callers_get_connections_in_order_of_arrival(postgresql: psycopg.C
     finally:
         await database.close()
     assert served == list(range(WAITERS + LATECOMERS))
+
+
+async def _database(postgresql: psycopg.Connection, size: int) -> db.Database:
+    postgresql.autocommit = True
+    return await db.connect(
+        Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1, pool_max_size=size)
+    )
+
+
+def _backends(postgresql: psycopg.Connection) -> set[int]:
+    rows = postgresql.execute(
+        "select pid from pg_stat_activity where usename = 'lendgres_test_http' and pid <> pg_backend_pid()"
+    ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+async def test_no_more_connections_than_the_pool_size(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 3)
+    try:
+        pids = await asyncio.gather(
+            *(database.fetchval("select pg_backend_pid() from pg_sleep(0.02)") for _ in range(30))
+        )
+        assert len(set(pids)) == 3
+        assert _backends(postgresql) == set(pids)
+    finally:
+        await database.close()
+    assert _backends(postgresql) == set()
+
+
+async def test_a_failed_statement_leaves_its_connection_for_the_next_caller(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        pid = await database.fetchval("select pg_backend_pid()")
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await database.fetchval("select 1 / 0")
+        assert await database.fetchval("select pg_backend_pid()") == pid
+    finally:
+        await database.close()
+
+
+async def test_a_cancelled_call_gives_its_place_to_a_new_connection(postgresql: psycopg.Connection) -> None:
+    """A caller cancelled mid-query may leave its connection waiting for an answer: it is dropped, never lent again,
+    and the next caller opens a new one in its place instead of waiting for a place that never frees."""
+    database = await _database(postgresql, 1)
+    try:
+        pid = await database.fetchval("select pg_backend_pid()")
+        sleeper = asyncio.create_task(database.fetchval("select pg_sleep(30)"))
+        await asyncio.sleep(0.2)
+        sleeper.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sleeper
+        assert await asyncio.wait_for(database.fetchval("select pg_backend_pid()"), 5) != pid
+    finally:
+        await database.close()
+
+
+async def test_a_cancelled_waiter_does_not_keep_its_turn(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with database.connection():
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.05)
+        cancelled = asyncio.create_task(database.fetchval("select 1"))
+        await asyncio.sleep(0.05)
+        later = asyncio.create_task(database.fetchval("select 2"))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        release.set()
+        assert await asyncio.wait_for(later, 5) == 2
+        await holder
+        assert cancelled.cancelled()
+    finally:
+        await database.close()
+
+
+async def test_a_connection_the_server_closed_is_replaced(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        pid = await database.fetchval("select pg_backend_pid()")
+        postgresql.execute("select pg_terminate_backend(%s, 5000)", (pid,))
+        await asyncio.sleep(0.2)  # the driver reads the server's goodbye and marks the connection closed
+        assert await database.fetchval("select pg_backend_pid()") not in (None, pid)
+    finally:
+        await database.close()
+
+
+async def test_closing_refuses_waiters_and_closes_every_connection(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with database.connection():
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.05)
+    waiter = asyncio.create_task(database.fetchval("select 1"))
+    await asyncio.sleep(0.05)
+    await database.close()
+    with pytest.raises(asyncpg.InterfaceError, match="closing"):
+        await asyncio.wait_for(waiter, 5)
+    with pytest.raises(asyncpg.InterfaceError, match="closing"):
+        await database.fetchval("select 1")
+    release.set()
+    await holder
+    await asyncio.sleep(0.2)
+    assert _backends(postgresql) == set()
 
 
 async def test_startup_leaves_its_objects_out_of_garbage_collection(postgresql: psycopg.Connection) -> None:
