@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from run import APPLY_BODY, APPLY_LUA, KEY, Scenario, _lendgres_command, _seed_application, _server, _wrk
+from run import APPLY_BODY, APPLY_LUA, KEY, Scenario, WrkResult, _lendgres_command, _seed_application, _server, _wrk
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -51,32 +52,34 @@ def main(argv: list[str] | None = None) -> int:
                 "/readyz",
                 base_data / "pgdata",
                 extra_env={"PYTHONPATH": str(base_tree / "api")},
-            ) as base_url,
-            _server(_lendgres_command(head_data), workdir / "head.log", "/readyz", head_data / "pgdata") as head_url,
+            ) as base,
+            _server(_lendgres_command(head_data), workdir / "head.log", "/readyz", head_data / "pgdata") as head,
         ):
-            # The head's first start made an admin key; a base without keys ignores the header.
-            key = KEY.search((workdir / "head.log").read_text(errors="replace"))
-            authorization = f"Bearer {key.group(0)}" if key else ""
-            servers = {"base": base_url, "head": head_url}
-            ids = {name: _seed_application(url, authorization) for name, url in servers.items()}
-            script = workdir / "apply.lua"
-            script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorization})
-
-            scenarios = {
-                name: {
-                    "apply": Scenario("apply", f"{url}/loans/apply", script),
-                    "get": Scenario("get", f"{url}/loans/{ids[name]}", authorization=authorization),
+            servers = {"base": base, "head": head}
+            # Each server's first start printed its own admin key (a base from before keys printed none, and
+            # ignores the header).
+            authorizations = {name: _authorization(workdir / f"{name}.log") for name in servers}
+            ids = {name: _seed_application(server.url, authorizations[name]) for name, server in servers.items()}
+            scenarios = {}
+            for name, server in servers.items():
+                script = workdir / f"{name}-apply.lua"
+                script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorizations[name]})
+                scenarios[name] = {
+                    "apply": Scenario("apply", f"{server.url}/loans/apply", script, server=server),
+                    "get": Scenario(
+                        "get", f"{server.url}/loans/{ids[name]}", authorization=authorizations[name], server=server
+                    ),
                 }
-                for name, url in servers.items()
-            }
 
             for scenario in ("apply", "get"):
                 for connections in (int(part) for part in args.connections.split(",")):
-                    rates: dict[str, list[float]] = {"base": [], "head": []}
+                    results: dict[str, list[WrkResult]] = {"base": [], "head": []}
                     for pair in range(args.pairs):
                         for name in ("base", "head") if pair % 2 == 0 else ("head", "base"):
-                            rates[name].append(_rate(scenarios[name][scenario], connections, args.duration))
+                            results[name].append(_run(scenarios[name][scenario], connections, args.duration))
+                    rates = {name: [result.requests_per_s for result in runs] for name, runs in results.items()}
                     ratios = [head / base for head, base in zip(rates["head"], rates["base"], strict=True)]
+                    cpu = {name: [result.cpu_us_per_request for result in runs] for name, runs in results.items()}
                     print(
                         json.dumps(
                             {
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "base_median": round(statistics.median(rates["base"])),
                                 "head_median": round(statistics.median(rates["head"])),
                                 "median_ratio": round(statistics.median(ratios), 3),
+                                **_cpu_figures(cpu["base"], cpu["head"]),
                             }
                         ),
                         flush=True,
@@ -100,11 +104,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _rate(scenario: Scenario, connections: int, duration: int) -> float:
+def _authorization(log: Path) -> str:
+    key = KEY.search(log.read_text(errors="replace"))
+    return f"Bearer {key.group(0)}" if key else ""
+
+
+def _run(scenario: Scenario, connections: int, duration: int) -> WrkResult:
     result = _wrk(scenario, connections, duration, threads=2)
     if result.errors:
         raise RuntimeError(f"wrk saw {result.errors} errors on {scenario.url}")
-    return result.requests_per_s
+    return result
+
+
+def _cpu_figures(base: list[float | None], head: list[float | None]) -> dict[str, Any]:
+    """CPU time per request of each server with its database, and the median of the pairwise ratios base / head
+    (above 1 when this checkout needs less CPU per request), where /proc gives them."""
+    if None in base or None in head:
+        return {}
+    base_cpu = [value for value in base if value is not None]
+    head_cpu = [value for value in head if value is not None]
+    return {
+        "base_cpu_us_per_request": round(statistics.median(base_cpu), 1),
+        "head_cpu_us_per_request": round(statistics.median(head_cpu), 1),
+        "cpu_ratio": round(statistics.median(b / h for b, h in zip(base_cpu, head_cpu, strict=True)), 3),
+    }
 
 
 if __name__ == "__main__":

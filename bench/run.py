@@ -10,6 +10,7 @@ one JSON line per scenario and connection count. Requests carry the API key the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -80,6 +81,28 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+    # CPU time the scenario's server (with its database) spent per request: unlike requests per second, it barely
+    # moves when other work on a shared host takes CPUs away.
+    cpu_us_per_request: float | None = None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server this script started: its base URL, its process, and the data folder of its PostgreSQL (if any)."""
+
+    url: str
+    pid: int
+    pgdata: Path | None = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by the server and its PostgreSQL (every process of both, and the children they
+        reaped). None where /proc is missing (not Linux)."""
+        roots = [self.pid]
+        pid_file = self.pgdata / "postmaster.pid" if self.pgdata is not None else None
+        if pid_file is not None and pid_file.exists():
+            roots.append(int(pid_file.read_text().splitlines()[0]))
+        return cpu_seconds(roots)
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,8 @@ class Scenario:
     url: str
     script: Path | None = None
     authorization: str = ""
+    # The server whose CPU time per request is measured with each run: its PostgreSQL's too.
+    server: Server | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,21 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="lendgres-bench-"))
     try:
         data_dir = workdir / "data"
-        with _server(
-            _lendgres_command(data_dir), workdir / "lendgres.log", "/readyz", data_dir / "pgdata"
-        ) as lendgres_url:
-            with _server(_noop_command(), workdir / "noop.log", "/noop") as noop_url:
+        with _server(_lendgres_command(data_dir), workdir / "lendgres.log", "/readyz", data_dir / "pgdata") as lendgres:
+            with _server(_noop_command(), workdir / "noop.log", "/noop") as noop:
                 key = KEY.search((workdir / "lendgres.log").read_text(errors="replace"))
                 authorization = f"Bearer {key.group(0)}" if key else ""
-                application_id = _seed_application(lendgres_url, authorization)
+                application_id = _seed_application(lendgres.url, authorization)
                 script = workdir / "apply.lua"
                 script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorization})
                 scenarios = [
                     # noop comes first, so each fraction compares runs made minutes apart at most on a noisy host.
                     # It gets the same Authorization header, so that every request has the same size.
-                    Scenario("noop", f"{noop_url}/noop", authorization=authorization),
-                    Scenario("apply", f"{lendgres_url}/loans/apply", script),
-                    Scenario("get", f"{lendgres_url}/loans/{application_id}", authorization=authorization),
+                    Scenario("noop", f"{noop.url}/noop", authorization=authorization, server=noop),
+                    Scenario("apply", f"{lendgres.url}/loans/apply", script, server=lendgres),
+                    Scenario(
+                        "get", f"{lendgres.url}/loans/{application_id}", authorization=authorization, server=lendgres
+                    ),
                 ]
                 lines = _run_all(scenarios, connection_counts, args.duration, args.warmup, args.threads)
     finally:
@@ -157,6 +182,7 @@ def _run_all(
                     "p50_ms": round(result.p50_ms, 3),
                     "p99_ms": round(result.p99_ms, 3),
                     "errors": result.errors,
+                    "cpu_us_per_request": _round(result.cpu_us_per_request),
                     "ceiling_fraction": round(result.requests_per_s / ceiling, 3) if ceiling else None,
                 }
             )
@@ -175,15 +201,55 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     command.append(scenario.url)
     if scenario.script is not None:
         command += ["--", uuid.uuid4().hex]
+    cpu_before = scenario.server.cpu_seconds() if scenario.server else None
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    cpu_after = scenario.server.cpu_seconds() if scenario.server else None
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr or completed.stdout}")
-    return parse_wrk(completed.stdout)
+    result = parse_wrk(completed.stdout)
+    if cpu_before is None or cpu_after is None or result.requests == 0:
+        return result
+    return dataclasses.replace(result, cpu_us_per_request=(cpu_after - cpu_before) / result.requests * 1e6)
+
+
+def cpu_seconds(roots: list[int]) -> float | None:
+    """User and system CPU time of the processes `roots`, their descendants, and the children they have reaped
+    (PostgreSQL's postmaster reaps its backends), from /proc; None where there is no /proc."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    times: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # exited since the scan began
+        # The fields after the command name (which may hold spaces), from the state on: see proc_pid_stat(5).
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        times[pid] = sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
+        children.setdefault(int(fields[1]), []).append(pid)
+    counted: set[int] = set()
+    pending = list(roots)
+    while pending:
+        pid = pending.pop()
+        if pid in counted or pid not in times:
+            continue
+        counted.add(pid)
+        pending.extend(children.get(pid, []))
+    return sum(times[pid] for pid in counted) / os.sysconf("SC_CLK_TCK")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def parse_wrk(output: str) -> WrkResult:
     """Reads wrk's report. The error lines only appear when their counts are not zero."""
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    requests = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
     p50 = re.search(rf"^\s+50(?:\.0+)?%\s+{TIME}", output, re.MULTILINE)
     p99 = re.search(rf"^\s+99(?:\.0+)?%\s+{TIME}", output, re.MULTILINE)
     if rate is None or p50 is None or p99 is None:
@@ -198,6 +264,7 @@ def parse_wrk(output: str) -> WrkResult:
         p50_ms=float(p50.group(1)) * TIME_UNITS_MS[p50.group(2)],
         p99_ms=float(p99.group(1)) * TIME_UNITS_MS[p99.group(2)],
         errors=errors,
+        requests=int(requests.group(1)) if requests else 0,
     )
 
 
@@ -231,9 +298,9 @@ def _server(
     ready_path: str,
     pgdata: Path | None = None,
     extra_env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """Runs a server on a free port and yields its base URL once ready_path answers 200; then stops it, and checks
-    that the PostgreSQL in pgdata (if any) stopped with it."""
+) -> Iterator[Server]:
+    """Runs a server on a free port and yields it once ready_path answers 200; then stops it, and checks that the
+    PostgreSQL in pgdata (if any) stopped with it."""
     port = _free_port()
     env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"} | (extra_env or {})
     with log_path.open("wb") as log:
@@ -245,7 +312,7 @@ def _server(
     url = f"http://{HOST}:{port}"
     try:
         _wait_ready(f"{url}{ready_path}", process, log_path)
-        yield url
+        yield Server(url, process.pid, pgdata)
     finally:
         _stop(process, log_path)
         if pgdata is not None:
