@@ -107,6 +107,45 @@ def test_append_only_rows_refuse_every_role_even_the_owner(
     assert len(audit(superuser, decided)["entries"]) == 5
 
 
+WELL_FORMED_ROW = {
+    "subject": "'application'",
+    "action": "'update'",
+    "seq": "7",
+    "old_values": """'{"status": "pending"}'""",
+}
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        (None, None),
+        ("subject", "'loan'"),
+        ("action", "'delete'"),
+        ("action", "'insert'"),  # an insert has no old values
+        ("old_values", "null"),  # an update has them
+        ("seq", "0"),
+    ],
+    ids=["well-formed", "unknown-subject", "unknown-action", "insert-with-old-values", "update-without", "seq-0"],
+)
+def test_a_malformed_audit_row_is_refused_even_written_directly(
+    superuser: psycopg.Connection, column: str | None, value: str | None
+) -> None:
+    """The audit log's CHECK constraint holds for a row written behind the trigger's back, by its owner."""
+    row = WELL_FORMED_ROW | ({column: value} if column else {})
+    statement = (
+        "insert into lending_private.audit_log (subject, subject_id, seq, table_name, row_id, action, old_values,"
+        " new_values, actor, recorded_at, content_digest, row_hash)"
+        f" values ({row['subject']}, 1, {row['seq']}, 'application', '1', {row['action']}, {row['old_values']},"
+        """ '{"status": "approved"}', 'someone', now(), '\\x00', '\\x00')"""
+    )
+    superuser.execute("set role lending_owner")
+    if column is None:
+        superuser.execute(statement)
+        return
+    with pytest.raises(psycopg.errors.CheckViolation):
+        superuser.execute(statement)
+
+
 def _tamper(superuser: psycopg.Connection, statements: list[str]) -> None:
     """Writes behind the triggers' back, as an attacker with the superuser's password could."""
     with superuser.transaction():
