@@ -8,6 +8,7 @@ import collections
 import contextlib
 import functools
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,9 @@ from .settings import Settings
 
 _ARGUMENT = re.compile(r"query argument \$(\d+)")
 CLOSE_TIMEOUT_S = 5.0
+# A connection idle longer than this is closed rather than lent: a firewall or NAT may have dropped it silently, and
+# a query on it would hang until TCP gave up. asyncpg's pool used the same limit.
+IDLE_LIFETIME_S = 300.0
 
 
 class Database:
@@ -31,20 +35,24 @@ class Database:
     under wrk at 64 connections). This one serves waiters strictly in turn, and costs a GET about a sixth less
     Python time (bench/README.md).
 
-    A connection goes back to the idle list only as it came: open and outside a transaction. One that the server
-    closed, or that a cancelled caller may have left mid-query, is dropped, and its place goes to the next caller,
-    who opens a new one. Connections are opened on demand; `connect` opens the first few (pool_min_size) at once, so
-    that a wrong URL fails the start."""
+    A connection goes back to the idle list only as it came: open, outside a transaction, not in the middle of a
+    statement. One that the server closed, or that was left in a transaction, is dropped, and its place goes to the
+    next caller, who opens a new one. One whose caller was cancelled mid-statement keeps its place while the driver
+    cancels the statement on the server, and is lent again once it answers. Connections are opened on demand;
+    `connect` opens the first few (pool_min_size) at once, so that a wrong URL fails the start. `close` closes the
+    idle ones; one still lent is closed as it comes back (uvicorn finishes its requests before the app shuts down)."""
 
     def __init__(self, url: str, size: int, statement_cache_size: int = 100) -> None:
         self._url = url
         self._size = size
         self._statement_cache_size = statement_cache_size
-        self._idle: list[asyncpg.Connection] = []  # the last one returned is lent first: its backend is warmest
+        # Idle connections and when each became idle; the last one returned is lent first: its backend is warmest.
+        self._idle: list[tuple[asyncpg.Connection, float]] = []
         # Callers waiting for a connection, first come first served. A waiter is handed a connection, or None: the
         # place of a dropped connection, in which it opens a new one.
         self._waiters: collections.deque[asyncio.Future[asyncpg.Connection | None]] = collections.deque()
-        self._places_taken = 0  # connections open, being opened, or lent
+        self._places_taken = 0  # connections open, being opened, lent, or recovering from a cancelled caller
+        self._recovering: set[asyncio.Task[None]] = set()
         self._closing = False
 
     async def open(self, count: int) -> None:
@@ -66,7 +74,8 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection lent in turn, for a caller that needs several statements on one (tests do)."""
+        """A connection lent in turn, for a caller that needs several statements on one (tests do). Unlike the
+        proxies of asyncpg's pool, it is the connection itself: it must not be used after the block."""
         connection = await self._lend()
         try:
             yield connection
@@ -83,9 +92,12 @@ class Database:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(_closing())
+        for task in list(self._recovering):
+            task.cancel()
+        await asyncio.gather(*self._recovering, return_exceptions=True)
         idle, self._idle = self._idle, []
         self._places_taken -= len(idle)
-        closing = (connection.close(timeout=CLOSE_TIMEOUT_S) for connection in idle)
+        closing = (connection.close(timeout=CLOSE_TIMEOUT_S) for connection, _ in idle)
         await asyncio.gather(*closing, return_exceptions=True)
 
     async def _lend(self) -> asyncpg.Connection:
@@ -93,10 +105,11 @@ class Database:
             raise _closing()
         if not self._waiters:
             while self._idle:
-                connection = self._idle.pop()
-                if not connection.is_closed():
+                connection, idle_since = self._idle.pop()
+                if not connection.is_closed() and time.monotonic() - idle_since < IDLE_LIFETIME_S:
                     return connection
-                self._places_taken -= 1  # the server closed it while it was idle
+                connection.terminate()
+                self._places_taken -= 1
             if self._places_taken < self._size:
                 self._places_taken += 1
                 return await self._connect_in_place()
@@ -106,10 +119,15 @@ class Database:
             connection = await waiter
         except asyncio.CancelledError:
             if waiter.cancelled():
-                self._waiters.remove(waiter)
+                # Usually still queued; but a return or close() may have passed over it since it was cancelled.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             elif waiter.exception() is None:
                 self._return(waiter.result())  # handed over as this caller was cancelled: pass it on
             raise
+        if self._closing:  # handed over just before close(), which then could not see it
+            self._return(connection)
+            raise _closing()
         if connection is None or connection.is_closed():
             return await self._connect_in_place()
         return connection
@@ -126,16 +144,34 @@ class Database:
         return connection
 
     def _take_back(self, connection: asyncpg.Connection, failure: BaseException | None) -> None:
-        # A statement that failed in the database leaves its connection ready for the next one. A caller that was
-        # cancelled (a BaseException, not an Exception) may have left it waiting for an answer, and a closing pool
-        # keeps nothing.
-        if (isinstance(failure, Exception) or failure is None) and not (
+        if isinstance(failure, asyncio.CancelledError) and not (self._closing or connection.is_closed()):
+            # The caller was cancelled, perhaps mid-statement: the driver is asking the server to cancel it. The
+            # connection keeps its place until it answers again, so that the server never runs more statements
+            # than the pool has places.
+            task = asyncio.get_running_loop().create_task(self._recover(connection))
+            self._recovering.add(task)
+            task.add_done_callback(self._recovering.discard)
+        elif (failure is None or isinstance(failure, Exception)) and not (
             self._closing or connection.is_closed() or connection.is_in_transaction()
         ):
+            # A statement that failed in the database leaves its connection ready for the next one.
             self._return(connection)
         else:
             connection.terminate()
             self._return(None)
+
+    async def _recover(self, connection: asyncpg.Connection) -> None:
+        """Lends a connection again once it answers a statement (asyncpg runs it after the cancellation it has
+        under way); drops it if it does not answer in time."""
+        try:
+            await asyncio.wait_for(connection.fetchval("select 1"), CLOSE_TIMEOUT_S)
+        except BaseException as exc:
+            connection.terminate()
+            self._return(None)
+            if not isinstance(exc, Exception):
+                raise  # cancelled by close()
+            return
+        self._take_back(connection, None)
 
     def _return(self, connection: asyncpg.Connection | None) -> None:
         """Hands a connection, or the place of a dropped one (None), to the first waiter; else keeps it idle."""
@@ -150,7 +186,7 @@ class Database:
             connection.terminate()
             self._places_taken -= 1
         else:
-            self._idle.append(connection)
+            self._idle.append((connection, time.monotonic()))
 
 
 def _closing() -> asyncpg.InterfaceError:

@@ -98,9 +98,10 @@ async def test_a_failed_statement_leaves_its_connection_for_the_next_caller(post
         await database.close()
 
 
-async def test_a_cancelled_call_gives_its_place_to_a_new_connection(postgresql: psycopg.Connection) -> None:
-    """A caller cancelled mid-query may leave its connection waiting for an answer: it is dropped, never lent again,
-    and the next caller opens a new one in its place instead of waiting for a place that never frees."""
+async def test_a_cancelled_call_is_cancelled_on_the_server_and_its_connection_lent_again(
+    postgresql: psycopg.Connection,
+) -> None:
+    """The statement of a caller cancelled mid-way does not go on running beside the pool's other connections."""
     database = await _database(postgresql, 1)
     try:
         pid = await database.fetchval("select pg_backend_pid()")
@@ -109,7 +110,8 @@ async def test_a_cancelled_call_gives_its_place_to_a_new_connection(postgresql: 
         sleeper.cancel()
         with pytest.raises(asyncio.CancelledError):
             await sleeper
-        assert await asyncio.wait_for(database.fetchval("select pg_backend_pid()"), 5) != pid
+        assert await asyncio.wait_for(database.fetchval("select pg_backend_pid()"), 5) == pid
+        assert _backends(postgresql) == {pid}
     finally:
         await database.close()
 
@@ -134,6 +136,134 @@ async def test_a_cancelled_waiter_does_not_keep_its_turn(postgresql: psycopg.Con
         assert await asyncio.wait_for(later, 5) == 2
         await holder
         assert cancelled.cancelled()
+    finally:
+        await database.close()
+
+
+async def test_a_waiter_cancelled_as_its_turn_came_passes_the_connection_on(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        release = asyncio.Event()
+        waiters: list[asyncio.Task[int]] = []
+
+        async def hold() -> None:
+            async with database.connection():
+                await release.wait()
+            waiters[0].cancel()  # it was just handed the connection, and has not run since
+
+        holder = asyncio.create_task(hold())
+        for number in (1, 2):
+            await asyncio.sleep(0.05)
+            waiters.append(asyncio.create_task(database.fetchval(f"select {number}")))
+        await asyncio.sleep(0.05)
+        release.set()
+        await holder
+        with pytest.raises(asyncio.CancelledError):
+            await waiters[0]
+        assert await asyncio.wait_for(waiters[1], 5) == 2
+    finally:
+        await database.close()
+
+
+async def test_a_waiter_cancelled_after_its_turn_was_skipped_ends_cancelled(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with database.connection():
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.05)
+        waiter = asyncio.create_task(database.fetchval("select 1"))
+        await asyncio.sleep(0.05)
+        release.set()
+        waiter.cancel()  # the connection comes back before the waiter runs again, and passes it over
+        await holder
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert await asyncio.wait_for(database.fetchval("select 2"), 5) == 2
+    finally:
+        await database.close()
+
+
+async def test_a_failed_connect_gives_its_place_to_the_next_caller(postgresql: psycopg.Connection) -> None:
+    """Nobody listens on port 1: each caller in turn tries, and fails, rather than waiting forever for a place."""
+    database = db.Database("postgresql://nobody@127.0.0.1:1/nothing", 1)
+    try:
+        calls = [database.fetchval("select 1") for _ in range(3)]
+        results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+        assert all(isinstance(result, OSError) for result in results), results
+    finally:
+        await database.close()
+
+
+async def test_a_connection_left_in_a_transaction_is_dropped(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        async with database.connection() as connection:
+            pid = await connection.fetchval("select pg_backend_pid()")
+            await connection.execute("begin")
+        assert await database.fetchval("select pg_backend_pid()") != pid
+    finally:
+        await database.close()
+
+
+async def test_a_connection_closed_as_it_was_handed_over_is_replaced(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    try:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with database.connection() as connection:
+                await release.wait()
+            connection.terminate()  # already handed to the waiter, which has not run since
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.05)
+        waiter = asyncio.create_task(database.fetchval("select 1"))
+        await asyncio.sleep(0.05)
+        release.set()
+        await holder
+        assert await asyncio.wait_for(waiter, 5) == 1
+    finally:
+        await database.close()
+
+
+async def test_a_place_handed_over_just_before_close_opens_nothing(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with database.connection() as connection:
+            await connection.execute("begin")  # dropped on return: its place goes to the waiter
+            await release.wait()
+        await database.close()  # before the waiter runs again
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.05)
+    waiter = asyncio.create_task(database.fetchval("select 1"))
+    await asyncio.sleep(0.05)
+    release.set()
+    await holder
+    with pytest.raises(asyncpg.InterfaceError, match="closing"):
+        await asyncio.wait_for(waiter, 5)
+    await asyncio.sleep(0.2)
+    assert _backends(postgresql) == set()
+
+
+async def test_a_connection_idle_too_long_is_closed_instead_of_lent(
+    postgresql: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A firewall may have dropped it without a word, and a query on it would hang."""
+    monkeypatch.setattr(db, "IDLE_LIFETIME_S", 0.2)
+    database = await _database(postgresql, 1)
+    try:
+        pid = await database.fetchval("select pg_backend_pid()")
+        assert await database.fetchval("select pg_backend_pid()") == pid
+        await asyncio.sleep(0.3)
+        assert await database.fetchval("select pg_backend_pid()") != pid
     finally:
         await database.close()
 
