@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import psycopg
@@ -74,6 +75,47 @@ def _backends(postgresql: psycopg.Connection) -> set[int]:
     return {pid for (pid,) in rows}
 
 
+class Holder:
+    """Takes the pool's one connection and keeps it until release(); `inside` runs on it first, and `after` runs
+    the moment it is given back (when a waiter has been handed it but has not run yet)."""
+
+    def __init__(
+        self,
+        database: db.Database,
+        inside: Callable[[asyncpg.Connection], Awaitable[object]] | None = None,
+        after: Callable[[asyncpg.Connection], Awaitable[object]] | None = None,
+    ) -> None:
+        self._release = asyncio.Event()
+        self._database, self._inside, self._after = database, inside, after
+
+    async def __aenter__(self) -> Holder:
+        self._task = asyncio.create_task(self._hold())
+        await asyncio.sleep(0.05)
+        return self
+
+    async def _hold(self) -> None:
+        async with self._database.connection() as connection:
+            if self._inside is not None:
+                await self._inside(connection)
+            await self._release.wait()
+        if self._after is not None:
+            await self._after(connection)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release.set()
+        await self._task
+
+    def release(self) -> None:
+        self._release.set()
+
+
+async def queued(call: Awaitable[int]) -> asyncio.Task[int]:
+    """A call started now, and queued for a connection before this returns."""
+    task = asyncio.ensure_future(call)
+    await asyncio.sleep(0.05)
+    return task
+
+
 async def test_no_more_connections_than_the_pool_size(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 3)
     try:
@@ -119,22 +161,11 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_its_connection_le
 async def test_a_cancelled_waiter_does_not_keep_its_turn(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 1)
     try:
-        release = asyncio.Event()
-
-        async def hold() -> None:
-            async with database.connection():
-                await release.wait()
-
-        holder = asyncio.create_task(hold())
-        await asyncio.sleep(0.05)
-        cancelled = asyncio.create_task(database.fetchval("select 1"))
-        await asyncio.sleep(0.05)
-        later = asyncio.create_task(database.fetchval("select 2"))
-        await asyncio.sleep(0.05)
-        cancelled.cancel()
-        release.set()
+        async with Holder(database):
+            cancelled = await queued(database.fetchval("select 1"))
+            later = await queued(database.fetchval("select 2"))
+            cancelled.cancel()
         assert await asyncio.wait_for(later, 5) == 2
-        await holder
         assert cancelled.cancelled()
     finally:
         await database.close()
@@ -143,21 +174,14 @@ async def test_a_cancelled_waiter_does_not_keep_its_turn(postgresql: psycopg.Con
 async def test_a_waiter_cancelled_as_its_turn_came_passes_the_connection_on(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 1)
     try:
-        release = asyncio.Event()
         waiters: list[asyncio.Task[int]] = []
 
-        async def hold() -> None:
-            async with database.connection():
-                await release.wait()
+        async def cancel_the_first(_: asyncpg.Connection) -> None:
             waiters[0].cancel()  # it was just handed the connection, and has not run since
 
-        holder = asyncio.create_task(hold())
-        for number in (1, 2):
-            await asyncio.sleep(0.05)
-            waiters.append(asyncio.create_task(database.fetchval(f"select {number}")))
-        await asyncio.sleep(0.05)
-        release.set()
-        await holder
+        async with Holder(database, after=cancel_the_first):
+            waiters.append(await queued(database.fetchval("select 1")))
+            waiters.append(await queued(database.fetchval("select 2")))
         with pytest.raises(asyncio.CancelledError):
             await waiters[0]
         assert await asyncio.wait_for(waiters[1], 5) == 2
@@ -168,19 +192,10 @@ async def test_a_waiter_cancelled_as_its_turn_came_passes_the_connection_on(post
 async def test_a_waiter_cancelled_after_its_turn_was_skipped_ends_cancelled(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 1)
     try:
-        release = asyncio.Event()
-
-        async def hold() -> None:
-            async with database.connection():
-                await release.wait()
-
-        holder = asyncio.create_task(hold())
-        await asyncio.sleep(0.05)
-        waiter = asyncio.create_task(database.fetchval("select 1"))
-        await asyncio.sleep(0.05)
-        release.set()
-        waiter.cancel()  # the connection comes back before the waiter runs again, and passes it over
-        await holder
+        async with Holder(database) as holder:
+            waiter = await queued(database.fetchval("select 1"))
+            holder.release()
+            waiter.cancel()  # the connection comes back before the waiter runs again, and passes it over
         with pytest.raises(asyncio.CancelledError):
             await waiter
         assert await asyncio.wait_for(database.fetchval("select 2"), 5) == 2
@@ -211,21 +226,13 @@ async def test_a_connection_left_in_a_transaction_is_dropped(postgresql: psycopg
 
 
 async def test_a_connection_closed_as_it_was_handed_over_is_replaced(postgresql: psycopg.Connection) -> None:
+    async def close_it(connection: asyncpg.Connection) -> None:
+        connection.terminate()  # already handed to the waiter, which has not run since
+
     database = await _database(postgresql, 1)
     try:
-        release = asyncio.Event()
-
-        async def hold() -> None:
-            async with database.connection() as connection:
-                await release.wait()
-            connection.terminate()  # already handed to the waiter, which has not run since
-
-        holder = asyncio.create_task(hold())
-        await asyncio.sleep(0.05)
-        waiter = asyncio.create_task(database.fetchval("select 1"))
-        await asyncio.sleep(0.05)
-        release.set()
-        await holder
+        async with Holder(database, after=close_it):
+            waiter = await queued(database.fetchval("select 1"))
         assert await asyncio.wait_for(waiter, 5) == 1
     finally:
         await database.close()
@@ -233,20 +240,15 @@ async def test_a_connection_closed_as_it_was_handed_over_is_replaced(postgresql:
 
 async def test_a_place_handed_over_just_before_close_opens_nothing(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 1)
-    release = asyncio.Event()
 
-    async def hold() -> None:
-        async with database.connection() as connection:
-            await connection.execute("begin")  # dropped on return: its place goes to the waiter
-            await release.wait()
+    async def begin(connection: asyncpg.Connection) -> None:
+        await connection.execute("begin")  # left in a transaction, it is dropped: its place goes to the waiter
+
+    async def close(_: asyncpg.Connection) -> None:
         await database.close()  # before the waiter runs again
 
-    holder = asyncio.create_task(hold())
-    await asyncio.sleep(0.05)
-    waiter = asyncio.create_task(database.fetchval("select 1"))
-    await asyncio.sleep(0.05)
-    release.set()
-    await holder
+    async with Holder(database, inside=begin, after=close):
+        waiter = await queued(database.fetchval("select 1"))
     with pytest.raises(asyncpg.InterfaceError, match="closing"):
         await asyncio.wait_for(waiter, 5)
     await asyncio.sleep(0.2)
@@ -281,23 +283,13 @@ async def test_a_connection_the_server_closed_is_replaced(postgresql: psycopg.Co
 
 async def test_closing_refuses_waiters_and_closes_every_connection(postgresql: psycopg.Connection) -> None:
     database = await _database(postgresql, 1)
-    release = asyncio.Event()
-
-    async def hold() -> None:
-        async with database.connection():
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await asyncio.sleep(0.05)
-    waiter = asyncio.create_task(database.fetchval("select 1"))
-    await asyncio.sleep(0.05)
-    await database.close()
-    with pytest.raises(asyncpg.InterfaceError, match="closing"):
-        await asyncio.wait_for(waiter, 5)
-    with pytest.raises(asyncpg.InterfaceError, match="closing"):
-        await database.fetchval("select 1")
-    release.set()
-    await holder
+    async with Holder(database):
+        waiter = await queued(database.fetchval("select 1"))
+        await database.close()
+        with pytest.raises(asyncpg.InterfaceError, match="closing"):
+            await asyncio.wait_for(waiter, 5)
+        with pytest.raises(asyncpg.InterfaceError, match="closing"):
+            await database.fetchval("select 1")
     await asyncio.sleep(0.2)
     assert _backends(postgresql) == set()
 
