@@ -20,7 +20,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import APPLY_BODY, APPLY_LUA, KEY, Scenario, WrkResult, _lendgres_command, _seed_application, _server, _wrk
+from run import (
+    APPLY_BODY,
+    APPLY_LUA,
+    Scenario,
+    WrkResult,
+    _lendgres_command,
+    _seed_application,
+    _server,
+    _wrk,
+    admin_authorization,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -58,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             servers = {"base": base, "head": head}
             # Each server's first start printed its own admin key (a base from before keys printed none, and
             # ignores the header).
-            authorizations = {name: _authorization(workdir / f"{name}.log") for name in servers}
+            authorizations = {name: admin_authorization(workdir / f"{name}.log") for name in servers}
             ids = {name: _seed_application(server.url, authorizations[name]) for name, server in servers.items()}
             scenarios = {}
             for name, server in servers.items():
@@ -102,11 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
-
-
-def _authorization(log: Path) -> str:
-    key = KEY.search(log.read_text(errors="replace"))
-    return f"Bearer {key.group(0)}" if key else ""
 
 
 def _run(scenario: Scenario, connections: int, duration: int) -> WrkResult:
