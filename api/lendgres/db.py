@@ -152,9 +152,10 @@ class Database:
             self._recovering.add(task)
             task.add_done_callback(self._recovering.discard)
         elif (failure is None or isinstance(failure, Exception)) and not (
-            self._closing or connection.is_closed() or connection.is_in_transaction()
+            connection.is_closed() or connection.is_in_transaction()
         ):
-            # A statement that failed in the database leaves its connection ready for the next one.
+            # A statement that failed in the database leaves its connection ready for the next one. (A closing
+            # pool keeps nothing: _return closes it then.)
             self._return(connection)
         else:
             connection.terminate()

@@ -22,10 +22,15 @@ WAITERS = 8
 LATECOMERS = 4
 
 
-async def test_callers_get_connections_in_order_of_arrival(postgresql: psycopg.Connection) -> None:
+async def _database(postgresql: psycopg.Connection, size: int) -> db.Database:
     postgresql.autocommit = True
-    settings = Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1, pool_max_size=1)
-    database = await db.connect(settings)
+    return await db.connect(
+        Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1, pool_max_size=size)
+    )
+
+
+async def test_callers_get_connections_in_order_of_arrival(postgresql: psycopg.Connection) -> None:
+    database = await _database(postgresql, 1)
     served: list[int] = []
 
     async def use(caller: int) -> None:
@@ -59,13 +64,6 @@ async def test_callers_get_connections_in_order_of_arrival(postgresql: psycopg.C
     finally:
         await database.close()
     assert served == list(range(WAITERS + LATECOMERS))
-
-
-async def _database(postgresql: psycopg.Connection, size: int) -> db.Database:
-    postgresql.autocommit = True
-    return await db.connect(
-        Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1, pool_max_size=size)
-    )
 
 
 def _backends(postgresql: psycopg.Connection) -> set[int]:
