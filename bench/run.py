@@ -1,8 +1,10 @@
 """HTTP benchmark of Lendgres against a no-op FastAPI baseline measured in the same run.
 
 Starts `lendgres serve` on a fresh embedded database and a no-op uvicorn app, then drives both with wrk and prints
-one JSON line per scenario and connection count. Requests carry the API key the first `serve` prints for its admin
-(when it prints one: older commits, benchmarked for comparison, had no keys). See bench/README.md for the targets.
+one JSON line per scenario and connection count; the `-sql` scenarios make the API's database calls without HTTP, to
+show how much of the ceiling the database alone leaves. Requests carry the API key the first `serve` prints for its
+admin (when it prints one: older commits, benchmarked for comparison, had no keys). See bench/README.md for the
+targets.
 
     .venv/bin/python bench/run.py [--duration 10] [--connections 16,64] [--out FILE]
 """
@@ -10,6 +12,7 @@ one JSON line per scenario and connection count. Requests carry the API key the 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import os
@@ -24,11 +27,15 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from lendgres import db, embedded
+from lendgres.settings import Settings
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -105,6 +112,12 @@ class Server:
         return cpu_seconds(roots)
 
 
+T = TypeVar("T")
+
+# One database call of a `-sql` scenario: the function and its named arguments, given the call's number.
+SqlCall = Callable[[int], tuple[str, dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -113,6 +126,8 @@ class Scenario:
     authorization: str = ""
     # The server whose CPU time per request is measured with each run: its PostgreSQL's too.
     server: Server | None = None
+    # Set for a `-sql` scenario: the call to make, through the API's own pool code, on the database at `url`.
+    sql: SqlCall | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 application_id = _seed_application(lendgres.url, authorization)
                 script = workdir / "apply.lua"
                 script.write_text(APPLY_LUA % {"body": APPLY_BODY, "authorization": authorization})
+                actor = _actor(lendgres.url, authorization)
+                api_database_url = embedded.EmbeddedDatabase(data_dir).url("lendgres_http")
                 scenarios = [
                     # noop comes first, so each fraction compares runs made minutes apart at most on a noisy host.
                     # It gets the same Authorization header, so that every request has the same size.
@@ -148,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                     Scenario(
                         "get", f"{lendgres.url}/loans/{application_id}", authorization=authorization, server=lendgres
                     ),
+                    Scenario("apply-sql", api_database_url, server=lendgres, sql=_apply_call(actor)),
+                    Scenario("get-sql", api_database_url, server=lendgres, sql=_get_call(actor, application_id)),
                 ]
                 lines = _run_all(scenarios, connection_counts, args.duration, args.warmup, args.threads)
     finally:
@@ -166,10 +185,11 @@ def _run_all(
     for connections in connection_counts:
         ceiling: float | None = None
         for scenario in scenarios:
+            measure = _wrk if scenario.sql is None else _call_directly
             if warmup > 0:
                 # Fills the pool, the prepared-statement caches and the shared buffers before measuring.
-                _wrk(scenario, connections, warmup, threads)
-            result = _wrk(scenario, connections, duration, threads)
+                measure(scenario, connections, warmup, threads)
+            result = measure(scenario, connections, duration, threads)
             if scenario.name == "noop":
                 ceiling = result.requests_per_s
             line = json.dumps(
@@ -209,6 +229,94 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     if cpu_before is None or cpu_after is None or result.requests == 0:
         return result
     return dataclasses.replace(result, cpu_us_per_request=(cpu_after - cpu_before) / result.requests * 1e6)
+
+
+def _call_directly(scenario: Scenario, connections: int, duration: int, _threads: int) -> WrkResult:
+    """Makes a `-sql` scenario's call in a loop from concurrent callers for `duration` seconds, through the API's
+    own pool and call code (lendgres.db), as the API would with that many HTTP connections: at most its pool size
+    reach the database at once."""
+    assert scenario.sql is not None
+    callers = min(connections, int(os.environ.get("LENDGRES_POOL_MAX_SIZE", Settings.pool_max_size)))
+    cpu_before = scenario.server.cpu_seconds() if scenario.server else None
+    latencies_s, errors = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, duration))
+    cpu_after = scenario.server.cpu_seconds() if scenario.server else None
+    return call_result(latencies_s, errors, duration, cpu_before, cpu_after)
+
+
+def _run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs on uvloop, as `lendgres serve` does, where it is installed: the caller's own CPU time competes with
+    the database's on a small host, as wrk's does with the server's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+async def _call_in_loop(url: str, sql: SqlCall, callers: int, duration: int) -> tuple[list[float], int]:
+    database = db.Database(url, callers)
+    await database.open(callers)
+    latencies_s: list[float] = []
+    errors = 0
+    numbers = iter(range(1 << 62))
+    deadline = time.monotonic() + duration
+
+    async def caller() -> None:
+        nonlocal errors
+        while (started := time.monotonic()) < deadline:
+            function, arguments = sql(next(numbers))
+            try:
+                await db.call(database, function, **arguments)
+            except Exception:  # counted like wrk's non-2xx answers; the run goes on
+                errors += 1
+            latencies_s.append(time.monotonic() - started)
+
+    try:
+        await asyncio.gather(*(caller() for _ in range(callers)))
+    finally:
+        await database.close()
+    return latencies_s, errors
+
+
+def call_result(
+    latencies_s: list[float], errors: int, duration: float, cpu_before: float | None, cpu_after: float | None
+) -> WrkResult:
+    """A `-sql` run's figures in wrk's terms: calls per second over the run, latency percentiles, and CPU per call."""
+    ordered = sorted(latencies_s)
+    count = len(ordered)
+
+    def percentile_ms(fraction: float) -> float:
+        return ordered[min(count - 1, int(fraction * count))] * 1000 if count else 0.0
+
+    cpu_us = (
+        (cpu_after - cpu_before) / count * 1e6 if count and cpu_before is not None and cpu_after is not None else None
+    )
+    return WrkResult(count / duration, percentile_ms(0.50), percentile_ms(0.99), errors, count, cpu_us)
+
+
+def _apply_call(actor: str) -> SqlCall:
+    """What POST /loans/apply with the benchmark's body calls: a new idempotency key and request id each time."""
+    nonce = uuid.uuid4().hex
+
+    def call(number: int) -> tuple[str, dict[str, Any]]:
+        return "lending.apply", {
+            "amount": Decimal("15000.00"),
+            "applicant_name": "Bench Borrower",
+            "actor": actor,
+            "request_id": uuid.uuid4().hex,
+            "idempotency_key": f"{nonce}-{number}",
+        }
+
+    return call
+
+
+def _get_call(actor: str, application_id: int) -> SqlCall:
+    """What GET /loans/{application_id} calls."""
+
+    def call(_number: int) -> tuple[str, dict[str, Any]]:
+        return "lending.get_application", {"application_id": application_id, "actor": actor}
+
+    return call
 
 
 def cpu_seconds(roots: list[int]) -> float | None:
@@ -381,6 +489,14 @@ def _seed_application(base_url: str, authorization: str) -> int:
     with urllib.request.urlopen(request, timeout=10) as response:
         body: dict[str, Any] = json.load(response)
     return int(body["application_id"])
+
+
+def _actor(base_url: str, authorization: str) -> str:
+    """The name of the actor the admin key acts as (GET /me), for the `-sql` scenarios to act as the same."""
+    request = urllib.request.Request(f"{base_url}/me", headers={"Authorization": authorization})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, Any] = json.load(response)
+    return str(body["name"])
 
 
 def _free_port() -> int:

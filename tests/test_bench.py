@@ -1,4 +1,5 @@
-"""The benchmark's own arithmetic: what it reads from wrk, and the CPU time it charges to a server."""
+"""The benchmark's own arithmetic: what it reads from wrk, the CPU time it charges to a server, and the figures of
+its direct database calls, which are also made for real here."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import run
+from tests.conftest import role_url
 
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:8000/loans/1
@@ -63,3 +66,25 @@ def test_cpu_time_counts_descendants_and_the_children_they_reaped() -> None:
     finally:
         shell.kill()
         shell.wait()
+
+
+def test_direct_calls_are_summed_up_like_a_wrk_run() -> None:
+    latencies_s = [0.001 * n for n in range(1, 201)]  # 1 ms to 200 ms
+    result = run.call_result(latencies_s, errors=2, duration=4, cpu_before=10.0, cpu_after=10.5)
+    assert result.requests == 200
+    assert result.requests_per_s == 50.0
+    assert result.p50_ms == pytest.approx(101.0)
+    assert result.p99_ms == pytest.approx(199.0)
+    assert result.errors == 2
+    assert result.cpu_us_per_request == pytest.approx(2500.0)
+    assert run.call_result([], 0, 1, None, None).cpu_us_per_request is None
+
+
+def test_direct_calls_file_one_application_per_call(postgresql: psycopg.Connection) -> None:
+    """The apply-sql scenario, for one second from three callers, on a test database as the HTTP service's role:
+    every call it counts is an application filed under its own idempotency key."""
+    url = role_url(postgresql, "lendgres_test_http")
+    latencies_s, errors = run._run_event_loop(run._call_in_loop(url, run._apply_call("test-admin"), 3, 1))
+    assert errors == 0 and len(latencies_s) > 0
+    filed = postgresql.execute("select count(*), count(distinct idempotency_key) from lending_private.idempotency_key")
+    assert filed.fetchone() == (len(latencies_s), len(latencies_s))
