@@ -44,6 +44,373 @@ COMMENT ON SCHEMA lending_private IS 'Tables, helpers and trigger functions of L
 
 
 --
+-- Name: decision_outcome; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.decision_outcome AS text
+	CONSTRAINT decision_outcome_is_known CHECK ((VALUE = ANY (ARRAY['approved'::text, 'rejected'::text, 'manual_review'::text])));
+
+
+--
+-- Name: DOMAIN decision_outcome; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.decision_outcome IS 'What an underwriting decision decided: approved, rejected or manual_review.';
+
+
+--
+-- Name: email_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.email_error(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case
+    when value is null then null
+    when char_length(value) > 254 then 'must be at most 254 characters'
+    when value !~ '^[^@\s]+@[^@\s]+\.[^@\s.]+$' then 'must be an email address such as jane@example.com'
+  end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION email_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.email_error(value text) IS 'What is wrong with an email address, or null.';
+
+
+--
+-- Name: email_address; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.email_address AS text
+	CONSTRAINT email_address_is_valid CHECK ((lending_private.email_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN email_address; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.email_address IS 'An email address of at most 254 characters.';
+
+
+--
+-- Name: event_type_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.event_type_error(event_type text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case when event_type !~ '^[a-z]+(\.[a-z_]+)+$' then 'must be an event type such as application.decided' end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION event_type_error(event_type text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.event_type_error(event_type text) IS 'What is wrong with an event type name, or null.';
+
+
+--
+-- Name: event_type; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.event_type AS text
+	CONSTRAINT event_type_is_valid CHECK ((lending_private.event_type_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN event_type; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.event_type IS 'An event''s type, such as application.filed: see lending_private.event_type_error.';
+
+
+--
+-- Name: text_error(text, integer, boolean); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return case
+    when value is null then case when required then 'is required' end
+    when btrim(value) = '' then 'must not be blank'
+    when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
+  end;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION text_error(value text, max_length integer, required boolean); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, too long), or null.';
+
+
+--
+-- Name: external_ref; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.external_ref AS text
+	CONSTRAINT external_ref_is_valid CHECK ((lending_private.text_error(VALUE, 100) IS NULL));
+
+
+--
+-- Name: DOMAIN external_ref; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.external_ref IS 'A reference in another system: at most 100 characters, not blank.';
+
+
+--
+-- Name: idempotency_key_value; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.idempotency_key_value AS text
+	CONSTRAINT idempotency_key_is_valid CHECK ((lending_private.text_error(VALUE, 255, true) IS NULL));
+
+
+--
+-- Name: DOMAIN idempotency_key_value; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.idempotency_key_value IS 'An Idempotency-Key as the client sent it: 1-255 characters, not blank.';
+
+
+--
+-- Name: amount_error(numeric, smallint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallint DEFAULT 2) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return case
+    when amount is null then 'is required'
+    when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
+    when amount <= 0 then 'must be greater than 0'
+    when amount > 10000000 then 'must be at most 10000000.00'
+    when amount <> round(amount, least(2, coalesce(minor_units, 2)))
+      then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
+  end;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION amount_error(amount numeric, minor_units smallint); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units smallint) IS 'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
+
+
+--
+-- Name: loan_amount; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.loan_amount AS numeric
+	CONSTRAINT loan_amount_is_valid CHECK ((lending_private.amount_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN loan_amount; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.loan_amount IS 'An amount asked for: greater than 0, at most 10000000.00, at most 2 decimal places.';
+
+
+--
+-- Name: loan_purpose; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.loan_purpose AS text
+	CONSTRAINT loan_purpose_is_valid CHECK ((lending_private.text_error(VALUE, 500) IS NULL));
+
+
+--
+-- Name: DOMAIN loan_purpose; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.loan_purpose IS 'What a loan is for: at most 500 characters, not blank.';
+
+
+--
+-- Name: party_name; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.party_name AS text
+	CONSTRAINT party_name_is_valid CHECK ((lending_private.text_error(VALUE, 255, true) IS NULL));
+
+
+--
+-- Name: DOMAIN party_name; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.party_name IS 'A party''s name: 1-255 characters, not blank.';
+
+
+--
+-- Name: phone_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case
+    when value is null then null
+    when value !~ '^\+?[0-9][0-9 ().-]{3,30}[0-9]$'
+      or char_length(regexp_replace(value, '[^0-9]', '', 'g')) not between 5 and 15
+      then 'must be a phone number of 5 to 15 digits, optionally starting with + (for example +1 555 010 0199)'
+  end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION phone_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.phone_error(value text) IS 'What is wrong with a phone number, or null.';
+
+
+--
+-- Name: phone_number; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.phone_number AS text
+	CONSTRAINT phone_number_is_valid CHECK ((lending_private.phone_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN phone_number; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.phone_number IS 'A phone number of 5 to 15 digits, optionally starting with +.';
+
+
+--
+-- Name: reason; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.reason AS text
+	CONSTRAINT reason_is_valid CHECK ((lending_private.text_error(VALUE, 2000) IS NULL));
+
+
+--
+-- Name: DOMAIN reason; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.reason IS 'Why something was done: at most 2000 characters, not blank.';
+
+
+--
+-- Name: reason_codes_error(text[]); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  return case
+    when reason_codes is null then null
+    when cardinality(reason_codes) > 20 then 'must hold at most 20 codes'
+    when exists (select from unnest(reason_codes) as c where c is null or c !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
+      then 'each code must be 1 to 64 letters, digits, or _ . : - (for example DTI_TOO_HIGH)'
+  end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION reason_codes_error(reason_codes text[]); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.reason_codes_error(reason_codes text[]) IS 'What is wrong with a list of reason codes, or null.';
+
+
+--
+-- Name: reason_codes; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.reason_codes AS text[]
+	CONSTRAINT reason_codes_are_valid CHECK ((lending_private.reason_codes_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN reason_codes; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.reason_codes IS 'Machine-readable reasons: see lending_private.reason_codes_error.';
+
+
+--
+-- Name: row_version; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.row_version AS integer
+	CONSTRAINT row_version_is_positive CHECK ((VALUE >= 1));
+
+
+--
+-- Name: DOMAIN row_version; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.row_version IS 'A row''s version for optimistic concurrency: from 1, up by one per change.';
+
+
+--
+-- Name: term_months_error(integer); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION term_months_error(term_months integer); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.term_months_error(term_months integer) IS 'What is wrong with a loan term, or null.';
+
+
+--
+-- Name: term_months; Type: DOMAIN; Schema: lending_private; Owner: -
+--
+
+CREATE DOMAIN lending_private.term_months AS integer
+	CONSTRAINT term_months_is_valid CHECK ((lending_private.term_months_error(VALUE) IS NULL));
+
+
+--
+-- Name: DOMAIN term_months; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON DOMAIN lending_private.term_months IS 'A loan''s term: 1-480 months.';
+
+
+--
 -- Name: application_audit(bigint, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
@@ -1038,34 +1405,6 @@ COMMENT ON FUNCTION lending_private.actor_role_error(role text) IS 'What is wron
 
 
 --
--- Name: amount_error(numeric, smallint); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.amount_error(amount numeric, minor_units smallint DEFAULT 2) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return case
-    when amount is null then 'is required'
-    when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
-    when amount <= 0 then 'must be greater than 0'
-    when amount > 10000000 then 'must be at most 10000000.00'
-    when amount <> round(amount, least(2, coalesce(minor_units, 2)))
-      then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
-  end;
-end;
-$$;
-
-
---
--- Name: FUNCTION amount_error(amount numeric, minor_units smallint); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units smallint) IS 'What is wrong with a loan amount (finite, > 0, <= 10,000,000.00, at most 2 decimals or the currency''s), or null.';
-
-
---
 -- Name: api_key; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -1428,72 +1767,18 @@ END;
 
 
 --
--- Name: reason_codes_error(text[]); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-begin
-  return case
-    when reason_codes is null then null
-    when cardinality(reason_codes) > 20 then 'must hold at most 20 codes'
-    when exists (select from unnest(reason_codes) as c where c is null or c !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
-      then 'each code must be 1 to 64 letters, digits, or _ . : - (for example DTI_TOO_HIGH)'
-  end;
-end;
-$_$;
-
-
---
--- Name: FUNCTION reason_codes_error(reason_codes text[]); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.reason_codes_error(reason_codes text[]) IS 'What is wrong with a list of reason codes, or null.';
-
-
---
--- Name: text_error(text, integer, boolean); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return case
-    when value is null then case when required then 'is required' end
-    when btrim(value) = '' then 'must not be blank'
-    when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
-  end;
-end;
-$$;
-
-
---
--- Name: FUNCTION text_error(value text, max_length integer, required boolean); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, too long), or null.';
-
-
---
 -- Name: decision; Type: TABLE; Schema: lending_private; Owner: -
 --
 
 CREATE TABLE lending_private.decision (
     decision_id bigint NOT NULL,
     application_id bigint NOT NULL,
-    outcome text NOT NULL,
-    reason text NOT NULL,
-    reason_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    outcome lending_private.decision_outcome NOT NULL,
+    reason lending_private.reason NOT NULL,
+    reason_codes lending_private.reason_codes DEFAULT '{}'::text[] NOT NULL,
     decided_by text NOT NULL,
     request_id text,
-    decided_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT decision_outcome_is_known CHECK ((outcome = ANY (ARRAY['approved'::text, 'rejected'::text, 'manual_review'::text]))),
-    CONSTRAINT decision_reason_codes_are_valid CHECK ((lending_private.reason_codes_error(reason_codes) IS NULL)),
-    CONSTRAINT decision_reason_is_valid CHECK ((lending_private.text_error(reason, 2000, true) IS NULL))
+    decided_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1542,31 +1827,6 @@ COMMENT ON FUNCTION lending_private.decision_json(d lending_private.decision) IS
 
 
 --
--- Name: email_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.email_error(value text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-begin
-  return case
-    when value is null then null
-    when char_length(value) > 254 then 'must be at most 254 characters'
-    when value !~ '^[^@\s]+@[^@\s]+\.[^@\s.]+$' then 'must be an email address such as jane@example.com'
-  end;
-end;
-$_$;
-
-
---
--- Name: FUNCTION email_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.email_error(value text) IS 'What is wrong with an email address, or null.';
-
-
---
 -- Name: enforce_status_machine(); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -1610,27 +1870,6 @@ begin
   return transaction_id::text || '-' || event_id::text;
 end;
 $$;
-
-
---
--- Name: event_type_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.event_type_error(event_type text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-begin
-  return case when event_type !~ '^[a-z]+(\.[a-z_]+)+$' then 'must be an event type such as application.decided' end;
-end;
-$_$;
-
-
---
--- Name: FUNCTION event_type_error(event_type text); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.event_type_error(event_type text) IS 'What is wrong with an event type name, or null.';
 
 
 --
@@ -1875,49 +2114,22 @@ END;
 
 
 --
--- Name: term_months_error(integer); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return case when term_months not between 1 and 480 then 'must be between 1 and 480 months' end;
-end;
-$$;
-
-
---
--- Name: FUNCTION term_months_error(term_months integer); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.term_months_error(term_months integer) IS 'What is wrong with a loan term, or null.';
-
-
---
 -- Name: application; Type: TABLE; Schema: lending_private; Owner: -
 --
 
 CREATE TABLE lending_private.application (
     application_id bigint NOT NULL,
     applicant_id bigint NOT NULL,
-    amount numeric NOT NULL,
+    amount lending_private.loan_amount NOT NULL,
     currency text DEFAULT 'USD'::text NOT NULL,
-    term_months integer,
-    purpose text,
-    external_ref text,
+    term_months lending_private.term_months,
+    purpose lending_private.loan_purpose,
+    external_ref lending_private.external_ref,
     status text DEFAULT 'pending'::text NOT NULL,
-    withdrawal_reason text,
-    version integer DEFAULT 1 NOT NULL,
+    withdrawal_reason lending_private.reason,
+    version lending_private.row_version DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT application_amount_is_valid CHECK ((lending_private.amount_error(amount) IS NULL)),
-    CONSTRAINT application_external_ref_is_valid CHECK ((lending_private.text_error(external_ref, 100) IS NULL)),
-    CONSTRAINT application_purpose_is_valid CHECK ((lending_private.text_error(purpose, 500) IS NULL)),
-    CONSTRAINT application_term_months_is_valid CHECK ((lending_private.term_months_error(term_months) IS NULL)),
-    CONSTRAINT application_version_is_positive CHECK ((version >= 1)),
-    CONSTRAINT application_withdrawal_reason_is_valid CHECK ((lending_private.text_error(withdrawal_reason, 2000) IS NULL))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -2021,32 +2233,6 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.notify_key_change() IS 'Trigger: tells the HTTP workers (channel lending_keys) to forget a key whose revocation or expiry changed.';
-
-
---
--- Name: phone_error(text); Type: FUNCTION; Schema: lending_private; Owner: -
---
-
-CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-begin
-  return case
-    when value is null then null
-    when value !~ '^\+?[0-9][0-9 ().-]{3,30}[0-9]$'
-      or char_length(regexp_replace(value, '[^0-9]', '', 'g')) not between 5 and 15
-      then 'must be a phone number of 5 to 15 digits, optionally starting with + (for example +1 555 010 0199)'
-  end;
-end;
-$_$;
-
-
---
--- Name: FUNCTION phone_error(value text); Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON FUNCTION lending_private.phone_error(value text) IS 'What is wrong with a phone number, or null.';
 
 
 --
@@ -2530,12 +2716,11 @@ CREATE TABLE lending_private.event (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     event_id bigint NOT NULL,
     application_id bigint NOT NULL,
-    event_type text NOT NULL,
+    event_type lending_private.event_type NOT NULL,
     payload jsonb NOT NULL,
     actor text NOT NULL,
     request_id text,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT event_type_is_valid CHECK ((lending_private.event_type_error(event_type) IS NULL))
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -2614,13 +2799,12 @@ COMMENT ON TABLE lending_private.event_watcher IS 'Sessions that LISTEN on lendi
 
 CREATE TABLE lending_private.idempotency_key (
     actor text NOT NULL,
-    idempotency_key text NOT NULL,
+    idempotency_key lending_private.idempotency_key_value NOT NULL,
     operation text NOT NULL,
     request_hash bytea NOT NULL,
     response jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
-    CONSTRAINT idempotency_key_is_valid CHECK ((lending_private.text_error(idempotency_key, 255, true) IS NULL))
+    expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL
 );
 
 
@@ -2676,18 +2860,13 @@ COMMENT ON TABLE lending_private.operation IS 'The operations that permissions n
 
 CREATE TABLE lending_private.party (
     party_id bigint NOT NULL,
-    name text NOT NULL,
-    email text,
-    phone text,
-    external_ref text,
-    version integer DEFAULT 1 NOT NULL,
+    name lending_private.party_name NOT NULL,
+    email lending_private.email_address,
+    phone lending_private.phone_number,
+    external_ref lending_private.external_ref,
+    version lending_private.row_version DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT party_email_is_valid CHECK ((lending_private.email_error(email) IS NULL)),
-    CONSTRAINT party_external_ref_is_valid CHECK ((lending_private.text_error(external_ref, 100) IS NULL)),
-    CONSTRAINT party_name_is_valid CHECK ((lending_private.text_error(name, 255, true) IS NULL)),
-    CONSTRAINT party_phone_is_valid CHECK ((lending_private.phone_error(phone) IS NULL)),
-    CONSTRAINT party_version_is_positive CHECK ((version >= 1))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -3288,4 +3467,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125180100'),
     ('20261125180200'),
     ('20261125230000'),
-    ('20261126020000');
+    ('20261126020000'),
+    ('20261126031500');
