@@ -175,3 +175,24 @@ async def test_requests_queued_on_a_held_key_write_once(http, postgresql):
     assert replayed.count("false") == 1, replayed
     assert len({r.text for r in responses}) == 1
     assert count(postgresql, APPLICATIONS) == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/loans/apply", "/loans/{application_id}/decision", "/loans/{application_id}/withdraw"]
+)
+async def test_every_write_documents_its_idempotency_key_and_refuses_a_bad_one_by_name(http, path):
+    """Idempotency-Key is read by the routes themselves, not by FastAPI: its documentation and its refusals still
+    name it. The function says what is wrong with a long key; a NUL byte never reaches it."""
+    operation = (await http.get("/openapi.json")).json()["paths"][path]["post"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= next(
+        parameter for parameter in operation["parameters"] if parameter["name"] == "Idempotency-Key"
+    ).items()
+
+    application_id = (await http.post("/loans/apply", json=JANE)).json()["application_id"]
+    url = path.format(application_id=application_id)
+    body = JANE if path == "/loans/apply" else {"outcome": "approved", "reason": "ok"} if "decision" in path else {}
+    for key, location in (("k" * 256, "idempotency_key"), ("k\x00", "Idempotency-Key")):
+        problem = assert_problem(
+            await http.post(url, json=body, headers={"Idempotency-Key": key}), 422, "validation_failed"
+        )
+        assert [error["field"] for error in problem["errors"]] == [location]
