@@ -63,7 +63,7 @@ COMMENT ON DOMAIN lending_private.decision_outcome IS 'What an underwriting deci
 --
 
 CREATE FUNCTION lending_private.email_error(value text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
@@ -103,7 +103,7 @@ COMMENT ON DOMAIN lending_private.email_address IS 'An email address of at most 
 --
 
 CREATE FUNCTION lending_private.event_type_error(event_type text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
@@ -267,7 +267,7 @@ COMMENT ON DOMAIN lending_private.party_name IS 'A party''s name: 1-255 characte
 --
 
 CREATE FUNCTION lending_private.phone_error(value text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
@@ -323,7 +323,7 @@ COMMENT ON DOMAIN lending_private.reason IS 'Why something was done: at most 200
 --
 
 CREATE FUNCTION lending_private.reason_codes_error(reason_codes text[]) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
@@ -379,7 +379,7 @@ COMMENT ON DOMAIN lending_private.row_version IS 'A row''s version for optimisti
 --
 
 CREATE FUNCTION lending_private.term_months_error(term_months integer) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
@@ -3468,4 +3468,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125180200'),
     ('20261125230000'),
     ('20261126020000'),
-    ('20261126031500');
+    ('20261126031500'),
+    ('20261126034500');
