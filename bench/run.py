@@ -114,8 +114,9 @@ class Server:
 
 T = TypeVar("T")
 
-# One database call of a `-sql` scenario: the function and its named arguments, given the call's number.
-SqlCall = Callable[[int], tuple[str, dict[str, Any]]]
+# One database call of a `-sql` scenario: the function and its named arguments, given an id unique to the call
+# across every run of the scenario (warm-ups included), as wrk's apply script makes its idempotency keys.
+SqlCall = Callable[[str], tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -237,10 +238,9 @@ def _call_directly(scenario: Scenario, connections: int, duration: int, _threads
     reach the database at once."""
     assert scenario.sql is not None
     callers = min(connections, int(os.environ.get("LENDGRES_POOL_MAX_SIZE", Settings.pool_max_size)))
-    cpu_before = scenario.server.cpu_seconds() if scenario.server else None
-    latencies_s, errors = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, duration))
-    cpu_after = scenario.server.cpu_seconds() if scenario.server else None
-    return call_result(latencies_s, errors, duration, cpu_before, cpu_after)
+    cpu_seconds = scenario.server.cpu_seconds if scenario.server else lambda: None
+    run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, duration, cpu_seconds))
+    return call_result(run.latencies_s, run.errors, duration, run.cpu_before, run.cpu_after)
 
 
 def _run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -253,18 +253,30 @@ def _run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coroutine)
 
 
-async def _call_in_loop(url: str, sql: SqlCall, callers: int, duration: int) -> tuple[list[float], int]:
+@dataclass(frozen=True)
+class CallRun:
+    latencies_s: list[float]
+    errors: int
+    cpu_before: float | None
+    cpu_after: float | None
+
+
+async def _call_in_loop(
+    url: str, sql: SqlCall, callers: int, duration: int, cpu_seconds: Callable[[], float | None]
+) -> CallRun:
+    """The calls, and the server's CPU time read while the pool's connections are open: a backend that has exited
+    but is not yet reaped is counted nowhere, so reading it after closing the pool would lose the run's work."""
     database = db.Database(url, callers)
     await database.open(callers)
     latencies_s: list[float] = []
     errors = 0
+    run_id = uuid.uuid4().hex
     numbers = iter(range(1 << 62))
-    deadline = time.monotonic() + duration
 
-    async def caller() -> None:
+    async def caller(deadline: float) -> None:
         nonlocal errors
         while (started := time.monotonic()) < deadline:
-            function, arguments = sql(next(numbers))
+            function, arguments = sql(f"{run_id}-{next(numbers)}")
             try:
                 await db.call(database, function, **arguments)
             except Exception:  # counted like wrk's non-2xx answers; the run goes on
@@ -272,10 +284,13 @@ async def _call_in_loop(url: str, sql: SqlCall, callers: int, duration: int) -> 
             latencies_s.append(time.monotonic() - started)
 
     try:
-        await asyncio.gather(*(caller() for _ in range(callers)))
+        cpu_before = cpu_seconds()
+        deadline = time.monotonic() + duration
+        await asyncio.gather(*(caller(deadline) for _ in range(callers)))
+        cpu_after = cpu_seconds()
     finally:
         await database.close()
-    return latencies_s, errors
+    return CallRun(latencies_s, errors, cpu_before, cpu_after)
 
 
 def call_result(
@@ -295,16 +310,16 @@ def call_result(
 
 
 def _apply_call(actor: str) -> SqlCall:
-    """What POST /loans/apply with the benchmark's body calls: a new idempotency key and request id each time."""
-    nonce = uuid.uuid4().hex
+    """What POST /loans/apply with the benchmark's body calls: a new idempotency key and request id each time, so
+    that every call is a real write, never a replay."""
 
-    def call(number: int) -> tuple[str, dict[str, Any]]:
+    def call(call_id: str) -> tuple[str, dict[str, Any]]:
         return "lending.apply", {
             "amount": Decimal("15000.00"),
             "applicant_name": "Bench Borrower",
             "actor": actor,
             "request_id": uuid.uuid4().hex,
-            "idempotency_key": f"{nonce}-{number}",
+            "idempotency_key": call_id,
         }
 
     return call
@@ -313,7 +328,7 @@ def _apply_call(actor: str) -> SqlCall:
 def _get_call(actor: str, application_id: int) -> SqlCall:
     """What GET /loans/{application_id} calls."""
 
-    def call(_number: int) -> tuple[str, dict[str, Any]]:
+    def call(_call_id: str) -> tuple[str, dict[str, Any]]:
         return "lending.get_application", {"application_id": application_id, "actor": actor}
 
     return call
