@@ -164,7 +164,7 @@ COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, r
 --
 
 CREATE DOMAIN lending_private.external_ref AS text
-	CONSTRAINT external_ref_is_valid CHECK ((lending_private.text_error(VALUE, 100) IS NULL));
+	CONSTRAINT external_ref_is_valid CHECK (((VALUE IS NULL) OR (lending_private.text_error(VALUE, 100) IS NULL)));
 
 
 --
@@ -179,7 +179,7 @@ COMMENT ON DOMAIN lending_private.external_ref IS 'A reference in another system
 --
 
 CREATE DOMAIN lending_private.idempotency_key_value AS text
-	CONSTRAINT idempotency_key_is_valid CHECK ((lending_private.text_error(VALUE, 255, true) IS NULL));
+	CONSTRAINT idempotency_key_is_valid CHECK (((VALUE IS NULL) OR (lending_private.text_error(VALUE, 255) IS NULL)));
 
 
 --
@@ -222,7 +222,7 @@ COMMENT ON FUNCTION lending_private.amount_error(amount numeric, minor_units sma
 --
 
 CREATE DOMAIN lending_private.loan_amount AS numeric
-	CONSTRAINT loan_amount_is_valid CHECK ((lending_private.amount_error(VALUE) IS NULL));
+	CONSTRAINT loan_amount_is_valid CHECK (((VALUE IS NULL) OR (lending_private.amount_error(VALUE) IS NULL)));
 
 
 --
@@ -237,7 +237,7 @@ COMMENT ON DOMAIN lending_private.loan_amount IS 'An amount asked for: greater t
 --
 
 CREATE DOMAIN lending_private.loan_purpose AS text
-	CONSTRAINT loan_purpose_is_valid CHECK ((lending_private.text_error(VALUE, 500) IS NULL));
+	CONSTRAINT loan_purpose_is_valid CHECK (((VALUE IS NULL) OR (lending_private.text_error(VALUE, 500) IS NULL)));
 
 
 --
@@ -252,7 +252,7 @@ COMMENT ON DOMAIN lending_private.loan_purpose IS 'What a loan is for: at most 5
 --
 
 CREATE DOMAIN lending_private.party_name AS text
-	CONSTRAINT party_name_is_valid CHECK ((lending_private.text_error(VALUE, 255, true) IS NULL));
+	CONSTRAINT party_name_is_valid CHECK (((VALUE IS NULL) OR (lending_private.text_error(VALUE, 255) IS NULL)));
 
 
 --
@@ -308,7 +308,7 @@ COMMENT ON DOMAIN lending_private.phone_number IS 'A phone number of 5 to 15 dig
 --
 
 CREATE DOMAIN lending_private.reason AS text
-	CONSTRAINT reason_is_valid CHECK ((lending_private.text_error(VALUE, 2000) IS NULL));
+	CONSTRAINT reason_is_valid CHECK (((VALUE IS NULL) OR (lending_private.text_error(VALUE, 2000) IS NULL)));
 
 
 --
@@ -3469,4 +3469,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125230000'),
     ('20261126020000'),
     ('20261126031500'),
-    ('20261126034500');
+    ('20261126034500'),
+    ('20261126041000');

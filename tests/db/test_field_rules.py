@@ -1,5 +1,6 @@
 """The field rules hold for rows written behind the API functions' back, by the tables' owner: each validated
-column's type (a domain) refuses what the API functions would report as a bad field."""
+column's type (a domain) refuses what the API functions would report as a bad field, and a required column left
+empty is refused by its NOT NULL, which names it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 # application filed directly just before.
 BROKEN_ROWS = [
     ("insert into lending_private.party (name) values ('   ')", "party_name_is_valid"),
-    ("insert into lending_private.party (name) values (null)", "party_name_is_valid"),  # required
     ("insert into lending_private.party (name, email) values ('Jane', 'jane')", "email_address_is_valid"),
     ("insert into lending_private.party (name, phone) values ('Jane', '12')", "phone_number_is_valid"),
     (
@@ -70,12 +70,38 @@ def _file_application(owner: psycopg.Connection) -> int:
     return int(row[0])
 
 
+# Rows that leave a required column empty: (statement, the column that refuses it, by its NOT NULL). The domains
+# let nulls through: whether a column may be empty is the column's to say, and the error then names it.
+EMPTY_ROWS = [
+    ("insert into lending_private.party (name) values (null)", "name"),
+    ("update lending_private.application set amount = null", "amount"),
+    (
+        "insert into lending_private.idempotency_key (actor, idempotency_key, operation, request_hash, response)"
+        " values ('someone', null, 'apply', '\\x00', '{{}}')",
+        "idempotency_key",
+    ),
+    (
+        "insert into lending_private.decision (application_id, outcome, reason, decided_by)"
+        " values ({application}, 'approved', null, 'someone')",
+        "reason",
+    ),
+]
+
+
 @pytest.mark.parametrize(("statement", "constraint"), BROKEN_ROWS, ids=[c for _, c in BROKEN_ROWS])
 def test_a_row_breaking_a_field_rule_is_refused(owner: psycopg.Connection, statement: str, constraint: str) -> None:
     application = _file_application(owner)
     with pytest.raises(psycopg.errors.CheckViolation) as refused:
         owner.execute(statement.format(application=application))
     assert refused.value.diag.constraint_name == constraint
+
+
+@pytest.mark.parametrize(("statement", "column"), EMPTY_ROWS, ids=[c for _, c in EMPTY_ROWS])
+def test_an_empty_required_column_is_refused_by_name(owner: psycopg.Connection, statement: str, column: str) -> None:
+    application = _file_application(owner)
+    with pytest.raises(psycopg.errors.NotNullViolation) as refused:
+        owner.execute(statement.format(application=application))
+    assert refused.value.diag.column_name == column
 
 
 def test_rows_within_the_rules_are_written(owner: psycopg.Connection) -> None:
