@@ -191,8 +191,8 @@ async def test_every_write_documents_its_idempotency_key_and_refuses_a_bad_one_b
     application_id = (await http.post("/loans/apply", json=JANE)).json()["application_id"]
     url = path.format(application_id=application_id)
     body = JANE if path == "/loans/apply" else {"outcome": "approved", "reason": "ok"} if "decision" in path else {}
-    for key, location in (("k" * 256, "idempotency_key"), ("k\x00", "Idempotency-Key")):
+    for key, field in (("k" * 256, "idempotency_key"), ("k\x00", "Idempotency-Key")):
         problem = assert_problem(
             await http.post(url, json=body, headers={"Idempotency-Key": key}), 422, "validation_failed"
         )
-        assert [error["field"] for error in problem["errors"]] == [location]
+        assert [error["field"] for error in problem["errors"]] == [field]

@@ -58,9 +58,9 @@ def idempotency_key(request: Request) -> str | None:
     """The request's Idempotency-Key; the lending function checks it (1-255 characters, not blank)."""
     key = request.headers.get("idempotency-key")
     if key is not None and "\x00" in key:
-        raise Problem.invalid(
-            "header", "Idempotency-Key", "must not contain NUL characters", "Idempotency-Key must not contain NUL"
-        )
+        message = "must not contain NUL characters"
+        detail = f"The request is malformed: Idempotency-Key: {message}"
+        raise Problem.invalid("header", "Idempotency-Key", message, detail)
     return key
 
 
