@@ -186,11 +186,13 @@ def _run_all(
     for connections in connection_counts:
         ceiling: float | None = None
         for scenario in scenarios:
-            measure = _wrk if scenario.sql is None else _call_directly
-            if warmup > 0:
-                # Fills the pool, the prepared-statement caches and the shared buffers before measuring.
-                measure(scenario, connections, warmup, threads)
-            result = measure(scenario, connections, duration, threads)
+            if scenario.sql is not None:
+                result = _call_directly(scenario, connections, duration, warmup)
+            else:
+                if warmup > 0:
+                    # Fills the pool, the prepared-statement caches and the shared buffers before measuring.
+                    _wrk(scenario, connections, warmup, threads)
+                result = _wrk(scenario, connections, duration, threads)
             if scenario.name == "noop":
                 ceiling = result.requests_per_s
             line = json.dumps(
@@ -232,14 +234,14 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     return dataclasses.replace(result, cpu_us_per_request=(cpu_after - cpu_before) / result.requests * 1e6)
 
 
-def _call_directly(scenario: Scenario, connections: int, duration: int, _threads: int) -> WrkResult:
-    """Makes a `-sql` scenario's call in a loop from concurrent callers for `duration` seconds, through the API's
-    own pool and call code (lendgres.db), as the API would with that many HTTP connections: at most its pool size
-    reach the database at once."""
+def _call_directly(scenario: Scenario, connections: int, duration: int, warmup: int) -> WrkResult:
+    """Makes a `-sql` scenario's call in a loop from concurrent callers, `warmup` seconds and then `duration`
+    seconds measured, through the API's own pool and call code (lendgres.db), as the API would with that many HTTP
+    connections: at most its pool size reach the database at once."""
     assert scenario.sql is not None
     callers = min(connections, int(os.environ.get("LENDGRES_POOL_MAX_SIZE", Settings.pool_max_size)))
     cpu_seconds = scenario.server.cpu_seconds if scenario.server else lambda: None
-    run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, duration, cpu_seconds))
+    run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, warmup, duration, cpu_seconds))
     return call_result(run.latencies_s, run.errors, duration, run.cpu_before, run.cpu_after)
 
 
@@ -262,31 +264,40 @@ class CallRun:
 
 
 async def _call_in_loop(
-    url: str, sql: SqlCall, callers: int, duration: int, cpu_seconds: Callable[[], float | None]
+    url: str, sql: SqlCall, callers: int, warmup: int, duration: int, cpu_seconds: Callable[[], float | None]
 ) -> CallRun:
-    """The calls, and the server's CPU time read while the pool's connections are open: a backend that has exited
-    but is not yet reaped is counted nowhere, so reading it after closing the pool would lose the run's work."""
+    """The calls, on one pool: first for `warmup` seconds, which opens its connections and fills their caches
+    (prepared statements, plans, the domains' constraints), then for `duration` seconds, measured. The server's CPU
+    time is read while the connections are open: a backend that has exited but is not yet reaped is counted nowhere,
+    so reading it after closing the pool would lose the run's work."""
     database = db.Database(url, callers)
     await database.open(callers)
-    latencies_s: list[float] = []
-    errors = 0
     run_id = uuid.uuid4().hex
     numbers = iter(range(1 << 62))
 
-    async def caller(deadline: float) -> None:
-        nonlocal errors
-        while (started := time.monotonic()) < deadline:
-            function, arguments = sql(f"{run_id}-{next(numbers)}")
-            try:
-                await db.call(database, function, **arguments)
-            except Exception:  # counted like wrk's non-2xx answers; the run goes on
-                errors += 1
-            latencies_s.append(time.monotonic() - started)
+    async def calls_for(seconds: float) -> tuple[list[float], int]:
+        latencies_s: list[float] = []
+        errors = 0
+        deadline = time.monotonic() + seconds
+
+        async def caller() -> None:
+            nonlocal errors
+            while (started := time.monotonic()) < deadline:
+                function, arguments = sql(f"{run_id}-{next(numbers)}")
+                try:
+                    await db.call(database, function, **arguments)
+                except Exception:  # counted like wrk's non-2xx answers; the run goes on
+                    errors += 1
+                latencies_s.append(time.monotonic() - started)
+
+        await asyncio.gather(*(caller() for _ in range(callers)))
+        return latencies_s, errors
 
     try:
+        if warmup > 0:
+            await calls_for(warmup)
         cpu_before = cpu_seconds()
-        deadline = time.monotonic() + duration
-        await asyncio.gather(*(caller(deadline) for _ in range(callers)))
+        latencies_s, errors = await calls_for(duration)
         cpu_after = cpu_seconds()
     finally:
         await database.close()

@@ -80,29 +80,47 @@ def test_direct_calls_are_summed_up_like_a_wrk_run() -> None:
     assert run.call_result([], 0, 1, None, None).cpu_us_per_request is None
 
 
-def test_direct_calls_file_one_application_per_call(postgresql: psycopg.Connection) -> None:
-    """The apply-sql scenario, for one second from three callers, on a test database as the HTTP service's role:
-    every call it counts is an application filed under its own idempotency key."""
+def test_direct_calls_file_one_application_per_call(
+    postgresql: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apply-sql scenario from three callers, on a test database as the HTTP service's role: one second of
+    warm-up, then one measured, on one pool. Every call is an application filed under its own idempotency key, and
+    the server's CPU time is read around the measured calls, before the pool closes."""
     url = role_url(postgresql, "lendgres_test_http")
-    open_connections: list[int] = []
+    events: list[str] = []
+    filed_at_readings: list[int] = []
+
+    def applications() -> int:
+        row = postgresql.execute("select count(*) from lending_private.application").fetchone()
+        assert row is not None
+        return int(row[0])
 
     def cpu_seconds() -> float:
-        """Stands for the server's CPU time; notes how many of the callers' connections are open at each reading."""
-        sessions = postgresql.execute(
-            "select count(*) from pg_stat_activity where usename = 'lendgres_test_http' and pid <> pg_backend_pid()"
-        ).fetchone()
-        assert sessions is not None
-        open_connections.append(sessions[0])
-        return float(len(open_connections))
+        """Stands for the server's CPU time."""
+        events.append("cpu")
+        filed_at_readings.append(applications())
+        return float(len(filed_at_readings))
 
+    close = run.db.Database.close
+
+    async def noted_close(database: run.db.Database) -> None:
+        events.append("close")
+        await close(database)
+
+    monkeypatch.setattr(run.db.Database, "close", noted_close)
     apply = run._apply_call("test-admin")
-    calls = run._run_event_loop(run._call_in_loop(url, apply, 3, 1, cpu_seconds))
+    calls = run._run_event_loop(run._call_in_loop(url, apply, 3, 1, 1, cpu_seconds))
+
     assert calls.errors == 0 and len(calls.latencies_s) > 0
-    # Read while every caller's connection is open: a backend exited but not yet reaped would be counted nowhere.
-    assert (calls.cpu_before, calls.cpu_after, open_connections) == (1.0, 2.0, [3, 3])
-    # A second run of the same scenario (as after a warm-up) writes again rather than replaying the first one's keys.
-    again = run._run_event_loop(run._call_in_loop(url, apply, 3, 1, lambda: None))
-    made = len(calls.latencies_s) + len(again.latencies_s)
+    # A backend that has exited but is not yet reaped is counted nowhere: the readings come before the close.
+    assert events == ["cpu", "cpu", "close"]
+    assert (calls.cpu_before, calls.cpu_after) == (1.0, 2.0)
+    warmed, measured = filed_at_readings
+    assert warmed > 0 and measured - warmed == len(calls.latencies_s)
+
+    # Another run of the same scenario writes again rather than replaying the first one's keys.
+    again = run._run_event_loop(run._call_in_loop(url, apply, 3, 0, 1, lambda: None))
+    made = measured + len(again.latencies_s)
     filed = postgresql.execute("select count(*), count(distinct idempotency_key) from lending_private.idempotency_key")
     assert filed.fetchone() == (made, made)
-    assert postgresql.execute("select count(*) from lending_private.application").fetchone() == (made,)
+    assert applications() == made
