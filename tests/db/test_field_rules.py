@@ -90,18 +90,20 @@ EMPTY_ROWS = [
 
 @pytest.mark.parametrize(("statement", "constraint"), BROKEN_ROWS, ids=[c for _, c in BROKEN_ROWS])
 def test_a_row_breaking_a_field_rule_is_refused(owner: psycopg.Connection, statement: str, constraint: str) -> None:
-    application = _file_application(owner)
-    with pytest.raises(psycopg.errors.CheckViolation) as refused:
-        owner.execute(statement.format(application=application))
-    assert refused.value.diag.constraint_name == constraint
+    assert _refusal(owner, statement, psycopg.errors.CheckViolation).constraint_name == constraint
 
 
 @pytest.mark.parametrize(("statement", "column"), EMPTY_ROWS, ids=[c for _, c in EMPTY_ROWS])
 def test_an_empty_required_column_is_refused_by_name(owner: psycopg.Connection, statement: str, column: str) -> None:
+    assert _refusal(owner, statement, psycopg.errors.NotNullViolation).column_name == column
+
+
+def _refusal(owner: psycopg.Connection, statement: str, error: type[psycopg.Error]) -> psycopg.errors.Diagnostic:
+    """What the database said refusing `statement` (with error), run against a freshly filed application."""
     application = _file_application(owner)
-    with pytest.raises(psycopg.errors.NotNullViolation) as refused:
+    with pytest.raises(error) as refused:
         owner.execute(statement.format(application=application))
-    assert refused.value.diag.column_name == column
+    return refused.value.diag
 
 
 def test_rows_within_the_rules_are_written(owner: psycopg.Connection) -> None:
