@@ -229,9 +229,14 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr or completed.stdout}")
     result = parse_wrk(completed.stdout)
-    if cpu_before is None or cpu_after is None or result.requests == 0:
-        return result
-    return dataclasses.replace(result, cpu_us_per_request=(cpu_after - cpu_before) / result.requests * 1e6)
+    return dataclasses.replace(result, cpu_us_per_request=cpu_us_per_request(cpu_before, cpu_after, result.requests))
+
+
+def cpu_us_per_request(cpu_before: float | None, cpu_after: float | None, requests: int) -> float | None:
+    """A server's CPU time over a run, per request completed; None when it was not read or nothing completed."""
+    if cpu_before is None or cpu_after is None or requests == 0:
+        return None
+    return (cpu_after - cpu_before) / requests * 1e6
 
 
 def _call_directly(scenario: Scenario, connections: int, duration: int, warmup: int) -> WrkResult:
@@ -314,9 +319,7 @@ def call_result(
     def percentile_ms(fraction: float) -> float:
         return ordered[min(count - 1, int(fraction * count))] * 1000 if count else 0.0
 
-    cpu_us = (
-        (cpu_after - cpu_before) / count * 1e6 if count and cpu_before is not None and cpu_after is not None else None
-    )
+    cpu_us = cpu_us_per_request(cpu_before, cpu_after, count)
     return WrkResult(count / duration, percentile_ms(0.50), percentile_ms(0.99), errors, count, cpu_us)
 
 
