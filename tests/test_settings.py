@@ -1,0 +1,31 @@
+"""Settings read from the environment, and the defaults that depend on the machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lendgres.settings import Settings, usable_cpus
+
+
+def test_pool_size_is_four_connections_per_usable_cpu_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://lendgres_http@/lendgres")
+    monkeypatch.delenv("LENDGRES_POOL_MAX_SIZE", raising=False)
+    assert Settings.from_env().pool_max_size == min(16, 4 * usable_cpus())
+    monkeypatch.setenv("LENDGRES_POOL_MAX_SIZE", "3")
+    assert Settings.from_env().pool_max_size == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+def test_a_process_held_to_one_cpu_defaults_to_a_pool_of_four() -> None:
+    """A container's CPU set limits the process the same way: the pool follows the CPUs it may use, not the
+    machine's."""
+    script = (
+        "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+        "from lendgres.settings import DEFAULT_POOL_MAX_SIZE, usable_cpus; print(usable_cpus(), DEFAULT_POOL_MAX_SIZE)"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert output.split() == ["1", "4"]
