@@ -1,8 +1,9 @@
 """HTTP benchmark of Lendgres against a no-op FastAPI baseline measured in the same run.
 
-Starts `lendgres serve` on a fresh embedded database and a no-op uvicorn app, then drives both with wrk and prints
-one JSON line per scenario and connection count; the `-sql` scenarios make the API's database calls without HTTP, to
-show how much of the ceiling the database alone leaves. Requests carry the API key the first `serve` prints for its
+Starts `lendgres serve` on a fresh embedded database, a no-op uvicorn app and the issue's reference app (one insert,
+bench/bare_app.py) on the same database server, then drives them with wrk and prints one JSON line per scenario and
+connection count; the `-sql` scenarios make the API's database calls without HTTP, to show how much of the ceiling
+the database alone leaves. Requests carry the API key the first `serve` prints for its
 admin (when it prints one: older commits, benchmarked for comparison, had no keys). See bench/README.md for the
 targets.
 
@@ -17,6 +18,7 @@ import dataclasses
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -34,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lendgres import db, embedded
+from lendgres import db, embedded, migrations
 from lendgres.settings import Settings
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -151,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data_dir = workdir / "data"
         with _server(_lendgres_command(data_dir), workdir / "lendgres.log", "/readyz", data_dir / "pgdata") as lendgres:
-            with _server(_noop_command(), workdir / "noop.log", "/noop") as noop:
+            bare_env = {"BARE_DATABASE_URL": _create_bare_database(data_dir)}
+            with (
+                _server(_noop_command(), workdir / "noop.log", "/noop") as noop,
+                _server(_bare_command(), workdir / "bare.log", "/ready", extra_env=bare_env) as bare,
+            ):
                 authorization = admin_authorization(workdir / "lendgres.log")
                 application_id = _seed_application(lendgres.url, authorization)
                 script = workdir / "apply.lua"
@@ -162,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                     # noop comes first, so each fraction compares runs made minutes apart at most on a noisy host.
                     # It gets the same Authorization header, so that every request has the same size.
                     Scenario("noop", f"{noop.url}/noop", authorization=authorization, server=noop),
+                    # The issue's reference design, driven by the same script (it ignores the headers it does not
+                    # use); its CPU time is its process's and the whole database server's, as Lendgres' is.
+                    Scenario(
+                        "bare", f"{bare.url}/loans/apply", script, server=Server(bare.url, bare.pid, lendgres.pgdata)
+                    ),
                     Scenario("apply", f"{lendgres.url}/loans/apply", script, server=lendgres),
                     Scenario(
                         "get", f"{lendgres.url}/loans/{application_id}", authorization=authorization, server=lendgres
@@ -409,12 +420,20 @@ def _lendgres_command(data_dir: Path) -> list[str]:
 
 
 def _noop_command() -> list[str]:
+    return _uvicorn_command("noop_app:app")
+
+
+def _bare_command() -> list[str]:
+    return _uvicorn_command("bare_app:app")
+
+
+def _uvicorn_command(app: str) -> list[str]:
     # The same loop, parser and logging choices as `lendgres serve`, so the only difference is the application.
     return [
         sys.executable,
         "-m",
         "uvicorn",
-        "noop_app:app",
+        app,
         "--app-dir",
         str(BENCH_DIR),
         "--loop",
@@ -425,6 +444,31 @@ def _noop_command() -> list[str]:
         "--host",
         HOST,
     ]
+
+
+BARE_ROLE = "lendgres_bench_bare"
+
+
+def _create_bare_database(data_dir: Path) -> str:
+    """Creates the reference app's login role and its own database on the embedded server, through the superuser,
+    and returns the role's URL for it (the app makes its table there)."""
+    database = embedded.EmbeddedDatabase(data_dir)
+    password = secrets.token_urlsafe(16)
+    subprocess.run(
+        [
+            str(migrations.pg_bin_dir() / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            database.superuser_url("postgres"),
+        ],
+        input=f"create role {BARE_ROLE} login password '{password}';\ncreate database {BARE_ROLE} owner {BARE_ROLE};\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    return embedded.socket_url(BARE_ROLE, password, database.socket_dir, BARE_ROLE)
 
 
 @contextmanager

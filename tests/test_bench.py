@@ -6,12 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import bare_app
 import run
 from tests.conftest import role_url
 
@@ -124,3 +127,35 @@ def test_direct_calls_file_one_application_per_call(
     filed = postgresql.execute("select count(*), count(distinct idempotency_key) from lending_private.idempotency_key")
     assert filed.fetchone() == (made, made)
     assert applications() == made
+
+
+def test_the_reference_app_files_one_row_per_request(
+    postgresql: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/bare_app.py, the issue's reference point, on a test database as a role of its own: it makes its table,
+    answers the benchmark's own request with 201 and a new id, writes exactly that row, and refuses a body without
+    a name as pydantic does."""
+    postgresql.execute(
+        "do $$ begin if not exists (select from pg_roles where rolname = 'lendgres_test_bare') then "
+        "create role lendgres_test_bare login; end if; end $$"
+    )
+    postgresql.execute("grant create on schema public to lendgres_test_bare")
+    postgresql.commit()
+    monkeypatch.setenv("BARE_DATABASE_URL", role_url(postgresql, "lendgres_test_bare"))
+
+    async def requests() -> list[httpx.Response]:
+        async with bare_app.app.router.lifespan_context(bare_app.app):
+            transport = httpx.ASGITransport(app=bare_app.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bare.test") as client:
+                headers = {"Content-Type": "application/json"}
+                return [
+                    await client.post("/loans/apply", content=run.APPLY_BODY, headers=headers),
+                    await client.post("/loans/apply", content=run.APPLY_BODY, headers=headers),
+                    await client.post("/loans/apply", json={"amount": "1.00"}),
+                ]
+
+    first, second, nameless = run._run_event_loop(requests())
+    assert (first.status_code, second.status_code, nameless.status_code) == (201, 201, 422)
+    assert second.json()["application_id"] == first.json()["application_id"] + 1
+    rows = postgresql.execute("select applicant_name, amount from bare_application order by application_id")
+    assert rows.fetchall() == [("Bench Borrower", Decimal("15000.00"))] * 2
