@@ -36,6 +36,9 @@ class Settings:
     # How long a worker trusts a resolved API key without asking the database again. Revocations reach the workers
     # at once by NOTIFY; this bounds the delay when a notification is missed.
     key_cache_seconds: float = 10.0
+    # FastAPI's native OpenTelemetry (spans, metrics and logs of each request, to the globally configured providers).
+    # Off unless asked for: when on, every request asks the providers whether anyone listens, configured or not.
+    telemetry: bool = False
     # Host headers the MCP endpoint answers to (DNS rebinding protection); "host:*" allows any port.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
@@ -51,6 +54,7 @@ class Settings:
             pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
             key_cache_seconds=float(os.environ.get("LENDGRES_KEY_CACHE_SECONDS", cls.key_cache_seconds)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
+            telemetry=os.environ.get("LENDGRES_TELEMETRY", "false").strip().lower() == "true",
             allowed_hosts=tuple(
                 host.strip()
                 for host in os.environ.get("LENDGRES_ALLOWED_HOSTS", ",".join(cls.allowed_hosts)).split(",")
