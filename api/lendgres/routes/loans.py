@@ -37,6 +37,35 @@ def _digits(value: object) -> object:
 
 
 ApplicationId = Annotated[int, BeforeValidator(_digits), Path(ge=1, le=2**63 - 1, description="The application's id.")]
+
+# The two reads of one application take the id from the path themselves, and document it themselves: FastAPI solving
+# a declared path parameter was about a seventh of a get's own Python time (in process, the database call stubbed:
+# 77 -> 66 us). The writes declare it, because FastAPI solves their body anyway, and so reports a bad id together
+# with a bad body.
+_ID_MESSAGE = f"must be a whole number from 1 to {2**63 - 1}, written in digits"
+APPLICATION_ID_IN_PATH = {
+    "parameters": [
+        {
+            "name": "application_id",
+            "in": "path",
+            "required": True,
+            "description": "The application's id.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "title": "Application Id"},
+        }
+    ]
+}
+
+
+def application_id_in_path(request: Request) -> int:
+    """The application id of a read's path: digits only, 1 to the largest bigint."""
+    text: str = request.path_params["application_id"]
+    if len(text) <= 19 and text.isascii() and text.isdigit() and 1 <= int(text) <= 2**63 - 1:
+        return int(text)
+    raise Problem.invalid(
+        "path", "application_id", _ID_MESSAGE, f"The request is malformed: application_id: {_ID_MESSAGE}"
+    )
+
+
 # The writing routes read Idempotency-Key with idempotency_key(request) instead of declaring it as a FastAPI header
 # parameter: FastAPI inspects each declared parameter's annotation again on every request, which cost an apply about
 # a fifth of its own Python time (in process, the database call stubbed). So the routes document it themselves.
@@ -131,15 +160,19 @@ async def submit_application(
 @router.get(
     "/loans/{application_id}",
     operation_id="get_application",
+    openapi_extra=APPLICATION_ID_IN_PATH,
     summary="Read an application: status, applicant, latest decision and decision history",
     description="Use before acting on an application, to learn its status, version and allowed next statuses. "
     "The ETag header carries the version, for If-Match.",
     response_model=Application,
     responses={200: {"headers": {"ETag": {"description": 'The version, e.g. "3".'}}}, **problems(404, 422)},
 )
-async def get_application(request: Request, application_id: ApplicationId) -> Response:
+async def get_application(request: Request) -> Response:
     result = await db.call(
-        _database(request), "lending.get_application", application_id=application_id, actor=acting_actor(request)
+        _database(request),
+        "lending.get_application",
+        application_id=application_id_in_path(request),
+        actor=acting_actor(request),
     )
     return json_text(result, headers={"ETag": f'"{json.loads(result)["version"]}"'})
 
@@ -255,14 +288,18 @@ async def list_applications(
 @router.get(
     "/loans/{application_id}/audit",
     operation_id="get_application_audit",
+    openapi_extra=APPLICATION_ID_IN_PATH,
     summary="Read an application's audit trail and whether its hash chain verifies",
     description="Every change to the application and its decisions, in order, with who made it and the request "
     "id. verified is false if any entry was edited, removed or reordered.",
     response_model=AuditTrail,
     responses=problems(404, 422),
 )
-async def get_application_audit(request: Request, application_id: ApplicationId) -> Response:
+async def get_application_audit(request: Request) -> Response:
     result = await db.call(
-        _database(request), "lending.application_audit", application_id=application_id, actor=acting_actor(request)
+        _database(request),
+        "lending.application_audit",
+        application_id=application_id_in_path(request),
+        actor=acting_actor(request),
     )
     return json_text(result)
