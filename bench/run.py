@@ -454,7 +454,7 @@ def _create_bare_database(data_dir: Path) -> str:
     and returns the role's URL for it (the app makes its table there)."""
     database = embedded.EmbeddedDatabase(data_dir)
     password = secrets.token_urlsafe(16)
-    subprocess.run(
+    created = subprocess.run(
         [
             str(migrations.pg_bin_dir() / "psql"),
             "-X",
@@ -465,9 +465,10 @@ def _create_bare_database(data_dir: Path) -> str:
         ],
         input=f"create role {BARE_ROLE} login password '{password}';\ncreate database {BARE_ROLE} owner {BARE_ROLE};\n",
         text=True,
-        check=True,
         capture_output=True,
     )
+    if created.returncode != 0:
+        raise RuntimeError(f"could not create the reference app's database: {created.stderr.strip()}")
     return embedded.socket_url(BARE_ROLE, password, database.socket_dir, BARE_ROLE)
 
 

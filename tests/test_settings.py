@@ -29,3 +29,13 @@ def test_a_process_held_to_one_cpu_defaults_to_a_pool_of_four() -> None:
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert output.split() == ["1", "4"]
+
+
+def test_telemetry_is_true_or_false_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://lendgres_http@/lendgres")
+    for value, expected in [("", False), ("false", False), ("TRUE", True), (" true ", True)]:
+        monkeypatch.setenv("LENDGRES_TELEMETRY", value)
+        assert Settings.from_env().telemetry is expected
+    monkeypatch.setenv("LENDGRES_TELEMETRY", "1")
+    with pytest.raises(RuntimeError, match="LENDGRES_TELEMETRY must be true or false"):
+        Settings.from_env()

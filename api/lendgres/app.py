@@ -91,9 +91,11 @@ def _serve_routes_of(app: FastAPI, *routers: APIRouter) -> None:
     that every request matches against twice, through caches it checks each time: about a sixth of a get's own
     Python time (in process, the database call stubbed: 65 -> 54 us; apply 109 -> 100 us). The routers only group
     routes by resource: their tags and route class are already on each route, and they add no prefix or
-    dependency of their own, so the routes mean the same on the app."""
+    dependency of their own, so the routes mean the same on the app. (Routes added this way do not see
+    app.dependency_overrides; none of ours has a dependency to override.)"""
     for router in routers:
-        assert not router.prefix and not router.dependencies, "a router with its own prefix or dependencies"
+        if router.prefix or router.dependencies:
+            raise ValueError("a router with a prefix or dependencies of its own needs app.include_router")
         app.router.routes.extend(router.routes)
 
 

@@ -54,10 +54,20 @@ class Settings:
             pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
             key_cache_seconds=float(os.environ.get("LENDGRES_KEY_CACHE_SECONDS", cls.key_cache_seconds)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
-            telemetry=os.environ.get("LENDGRES_TELEMETRY", "false").strip().lower() == "true",
+            telemetry=_boolean("LENDGRES_TELEMETRY", cls.telemetry),
             allowed_hosts=tuple(
                 host.strip()
                 for host in os.environ.get("LENDGRES_ALLOWED_HOSTS", ",".join(cls.allowed_hosts)).split(",")
                 if host.strip()
             ),
         )
+
+
+def _boolean(name: str, default: bool) -> bool:
+    """A true/false setting; anything else stops the start rather than silently meaning one of them."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false"):
+        raise RuntimeError(f"{name} must be true or false, not {value!r}")
+    return value == "true"

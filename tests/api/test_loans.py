@@ -61,13 +61,23 @@ async def test_wrong_method_is_405_problem(http):
 
 
 async def test_bad_application_id_in_path_is_422(http):
-    for application_id in ["0", "-1", "abc", "1.5", "99999999999999999999", "9223372036854775808"]:
+    bad = ["0", "-1", "abc", "1.5", "99999999999999999999", "9223372036854775808", "+1", "%201", "\u0661", "\uff11"]
+    for application_id in [*bad, "0" * 20, "0" * 5000, "9" * 5000]:
         for path in [f"/loans/{application_id}", f"/loans/{application_id}/audit"]:
             with case(path):
                 problem = assert_problem(await http.get(path), 422, "validation_failed")
                 assert error_fields(problem) == {"application_id"}
                 assert problem["errors"][0]["location"] == "path"
                 assert "must be a whole number from 1 to 9223372036854775807" in problem["detail"]
+
+
+async def test_application_id_may_have_leading_zeros_on_every_route(http):
+    created = (await http.post("/loans/apply", json={"applicant_name": "Jane Doe", "amount": 1})).json()
+    padded = str(created["application_id"]).zfill(25)
+    assert (await http.get(f"/loans/{padded}")).json()["application_id"] == created["application_id"]
+    assert (await http.get(f"/loans/{padded}/audit")).status_code == 200
+    withdrawn = await http.post(f"/loans/{padded}/withdraw", json={})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
 
 
 # Validation of POST /loans/apply ------------------------------------------------------------------------------

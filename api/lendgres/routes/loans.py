@@ -50,17 +50,26 @@ APPLICATION_ID_IN_PATH = {
             "in": "path",
             "required": True,
             "description": "The application's id.",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "title": "Application Id"},
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**63 - 1,
+                "title": "Application Id",
+                "description": "The application's id.",
+            },
         }
     ]
 }
 
 
 def application_id_in_path(request: Request) -> int:
-    """The application id of a read's path: digits only, 1 to the largest bigint."""
+    """The application id of a read's path: ASCII digits only (leading zeros allowed, as the writes allow them), 1 to
+    the largest bigint."""
     text: str = request.path_params["application_id"]
-    if len(text) <= 19 and text.isascii() and text.isdigit() and 1 <= int(text) <= 2**63 - 1:
-        return int(text)
+    # Leading zeros stripped first, so that the length check bounds the number, and int() never sees a long string.
+    digits = text.lstrip("0")
+    if text.isascii() and text.isdigit() and 0 < len(digits) <= 19 and int(digits) <= 2**63 - 1:
+        return int(digits)
     raise Problem.invalid(
         "path", "application_id", _ID_MESSAGE, f"The request is malformed: application_id: {_ID_MESSAGE}"
     )
