@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("lendgres")
 
@@ -154,7 +155,20 @@ def from_exception(request: Request, exc: Exception) -> Problem:
         )
     if problem.code == "version_conflict" and request.headers.get("if-match", "*").strip() != "*":
         problem.status = 412  # the precondition the client sent in If-Match failed
+    if problem.status == 405:
+        problem.headers["Allow"] = _allowed_methods(request)
     return problem
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method that some route serves at the request's path (RFC 9110: the methods the resource supports).
+    Starlette's 405 names only the first route whose path matched, so /actors said GET though it takes POST too."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def from_request_validation(exc: RequestValidationError) -> Problem:

@@ -57,7 +57,16 @@ async def test_wrong_method_is_405_problem(http):
     response = await http.delete("/loans/1")
 
     assert_problem(response, 405, "method_not_allowed")
-    assert "GET" in response.headers["allow"]
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize("path", ["/actors", "/keys"])
+async def test_405_allows_every_method_the_path_serves(http, path):
+    """GET and POST are two routes at these paths: Allow names both, not only the first route that matched."""
+    response = await http.delete(path)
+
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_bad_application_id_in_path_is_422(http):
