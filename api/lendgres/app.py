@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from . import __version__, auth, db, mcp_tools
 from .auth import Authenticator
 from .events import EventsListener
-from .http import RequestIdMiddleware, StandardOutput, access_log, problem_response
+from .http import HeadAsGet, RequestIdMiddleware, StandardOutput, access_log, problem_response
 from .routes import admin, events, health, identity, loans
 from .settings import Settings
 
@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
     _serve_routes_of(app, loans.router, events.router, identity.router, admin.router, health.router)
     mcp_server = mcp_tools.mount(app, list(settings.allowed_hosts))
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestIdMiddleware)  # added last, so it runs first: its log line sees the request as sent
 
     # Routes answer their own failures (LendgresRoute); these cover what happens before a route is found.
     app.add_exception_handler(HTTPException, problem_response)

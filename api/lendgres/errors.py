@@ -168,6 +168,8 @@ def _allowed_methods(request: Request) -> str:
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")  # http.HeadAsGet answers it
     return ", ".join(sorted(methods))
 
 

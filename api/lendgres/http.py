@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
@@ -101,6 +102,39 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_request_id)
         finally:
             _log_request(scope, status, time.perf_counter() - started)
+
+
+class HeadAsGet:
+    """Answers HEAD wherever a route serves GET, as GET would but without the body (RFC 9110: a server that
+    answers GET answers HEAD). FastAPI's routes take only the methods they declare, so HEAD was 405 everywhere.
+    The route runs as for GET, so the headers (ETag, Content-Length) are the GET's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not _serves_get(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, without_body)
+        finally:
+            if "route" in as_get:
+                scope["route"] = as_get["route"]  # for the request log, which sees the HEAD request
+
+
+def _serves_get(scope: Scope) -> bool:
+    as_get = {**scope, "method": "GET"}
+    return any(
+        isinstance(route, APIRoute) and route.matches(as_get)[0] == Match.FULL for route in scope["app"].router.routes
+    )
 
 
 access_log = logging.getLogger("lendgres.access")

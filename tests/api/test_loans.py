@@ -57,7 +57,7 @@ async def test_wrong_method_is_405_problem(http):
     response = await http.delete("/loans/1")
 
     assert_problem(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("path", ["/actors", "/keys"])
@@ -66,7 +66,25 @@ async def test_405_allows_every_method_the_path_serves(http, path):
     response = await http.delete(path)
 
     assert_problem(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
+
+
+async def test_head_answers_like_get_without_the_body(http):
+    created = (await http.post("/loans/apply", json={"applicant_name": "Jane Doe", "amount": 1})).json()
+    path = f"/loans/{created['application_id']}"
+    got = await http.get(path)
+    head = await http.head(path)
+
+    assert (head.status_code, head.content) == (200, b"")
+    for header in ("etag", "content-length", "content-type"):
+        assert head.headers[header] == got.headers[header]
+    missing = await http.head("/loans/999999")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (await http.head("/healthz")).status_code == 200
+    # Where no route serves GET, HEAD is refused as any other method.
+    refused = await http.head(f"{path}/withdraw")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
 
 
 async def test_bad_application_id_in_path_is_422(http):
