@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Scope
 
 log = logging.getLogger("lendgres")
 
@@ -156,21 +157,23 @@ def from_exception(request: Request, exc: Exception) -> Problem:
     if problem.code == "version_conflict" and request.headers.get("if-match", "*").strip() != "*":
         problem.status = 412  # the precondition the client sent in If-Match failed
     if problem.status == 405:
-        problem.headers["Allow"] = _allowed_methods(request)
+        # Starlette's 405 names only the first route whose path matched, so /actors said GET though it takes POST
+        # too; Allow names the methods the resource supports (RFC 9110).
+        methods = methods_served(request.scope)
+        if "GET" in methods:
+            methods.add("HEAD")  # http.HeadAsGet answers it
+        problem.headers["Allow"] = ", ".join(sorted(methods))
     return problem
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method that some route serves at the request's path (RFC 9110: the methods the resource supports).
-    Starlette's 405 names only the first route whose path matched, so /actors said GET though it takes POST too."""
+def methods_served(scope: Scope) -> set[str]:
+    """Every method that some route of the app serves at the request's path, whatever the request's method."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
+    for route in scope["app"].router.routes:
+        match, _ = route.matches(scope)
         if match != Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
-    if "GET" in methods:
-        methods.add("HEAD")  # http.HeadAsGet answers it
-    return ", ".join(sorted(methods))
+    return methods
 
 
 def from_request_validation(exc: RequestValidationError) -> Problem:

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
@@ -113,7 +112,7 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD" or not _serves_get(scope):
+        if scope["type"] != "http" or scope["method"] != "HEAD" or "GET" not in errors.methods_served(scope):
             await self.app(scope, receive, send)
             return
 
@@ -128,13 +127,6 @@ class HeadAsGet:
         finally:
             if "route" in as_get:
                 scope["route"] = as_get["route"]  # for the request log, which sees the HEAD request
-
-
-def _serves_get(scope: Scope) -> bool:
-    as_get = {**scope, "method": "GET"}
-    return any(
-        isinstance(route, APIRoute) and route.matches(as_get)[0] == Match.FULL for route in scope["app"].router.routes
-    )
 
 
 access_log = logging.getLogger("lendgres.access")
