@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lendgres import db, embedded, migrations
+from lendgres import db, embedded
 from lendgres.settings import Settings
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -454,21 +454,13 @@ def _create_bare_database(data_dir: Path) -> str:
     and returns the role's URL for it (the app makes its table there)."""
     database = embedded.EmbeddedDatabase(data_dir)
     password = secrets.token_urlsafe(16)
-    created = subprocess.run(
-        [
-            str(migrations.pg_bin_dir() / "psql"),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            database.superuser_url("postgres"),
-        ],
-        input=f"create role {BARE_ROLE} login password '{password}';\ncreate database {BARE_ROLE} owner {BARE_ROLE};\n",
-        text=True,
-        capture_output=True,
-    )
-    if created.returncode != 0:
-        raise RuntimeError(f"could not create the reference app's database: {created.stderr.strip()}")
+    try:
+        database.psql(
+            f"create role {BARE_ROLE} login password '{password}';\ncreate database {BARE_ROLE} owner {BARE_ROLE};\n",
+            database="postgres",
+        )
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"could not create the reference app's database: {error.stderr.strip()}") from error
     return embedded.socket_url(BARE_ROLE, password, database.socket_dir, BARE_ROLE)
 
 

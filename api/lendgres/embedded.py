@@ -76,7 +76,7 @@ class EmbeddedDatabase:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self.pgdata, cleanup_mode="stop")
         self._configure_authentication()
-        self._psql(
+        self.psql(
             f"select 'create database {DATABASE}' where not exists "
             f"(select from pg_database where datname = '{DATABASE}') \\gexec",
             database="postgres",
@@ -126,7 +126,7 @@ class EmbeddedDatabase:
                 os.chown(path, owner.st_uid, owner.st_gid)
                 changed = True
         if changed:
-            self._psql("select pg_reload_conf()", database="postgres")
+            self.psql("select pg_reload_conf()", database="postgres")
 
     def _provision_login_roles(self) -> None:
         if self.credentials_file.exists():
@@ -142,12 +142,14 @@ class EmbeddedDatabase:
                 f"grant {group} to {role};\n"
                 f"alter role {role} password '{password}';\n"
             )
-        self._psql("".join(statements))
+        self.psql("".join(statements))
         self.credentials_file.touch(mode=0o600)
         self.credentials_file.chmod(0o600)
         self.credentials_file.write_text(json.dumps({"passwords": passwords}, indent=2) + "\n")
 
-    def _psql(self, sql: str, database: str = DATABASE) -> None:
+    def psql(self, sql: str, database: str = DATABASE) -> None:
+        """Runs `sql` on the running server as its superuser, statement by statement, stopping at the first error
+        (subprocess.CalledProcessError, with psql's output)."""
         subprocess.run(
             [str(migrations.pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", self.superuser_url(database)],
             input=sql,
