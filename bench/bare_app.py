@@ -21,7 +21,7 @@ import asyncpg
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from lendgres.settings import DEFAULT_POOL_MAX_SIZE
+from lendgres.settings import pool_max_size_from_env
 
 SCHEMA = """
 create table if not exists bare_application (
@@ -52,7 +52,7 @@ class ApplyRequest(BaseModel):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The same number of connections as Lendgres' pool, so that only the work per request differs.
-    size = int(os.environ.get("LENDGRES_POOL_MAX_SIZE", DEFAULT_POOL_MAX_SIZE))
+    size = pool_max_size_from_env()
     async with asyncpg.create_pool(os.environ["BARE_DATABASE_URL"], min_size=size, max_size=size) as pool:
         await pool.execute(SCHEMA)
         app.state.pool = pool

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lendgres import db, embedded
-from lendgres.settings import Settings
+from lendgres.settings import pool_max_size_from_env
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -255,7 +255,7 @@ def _call_directly(scenario: Scenario, connections: int, duration: int, warmup: 
     seconds measured, through the API's own pool and call code (lendgres.db), as the API would with that many HTTP
     connections: at most its pool size reach the database at once."""
     assert scenario.sql is not None
-    callers = min(connections, int(os.environ.get("LENDGRES_POOL_MAX_SIZE", Settings.pool_max_size)))
+    callers = min(connections, pool_max_size_from_env())
     cpu_seconds = scenario.server.cpu_seconds if scenario.server else lambda: None
     run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, warmup, duration, cpu_seconds))
     return call_result(run.latencies_s, run.errors, duration, run.cpu_before, run.cpu_after)

@@ -21,6 +21,12 @@ def usable_cpus() -> int:
 DEFAULT_POOL_MAX_SIZE = min(16, 4 * usable_cpus())
 
 
+def pool_max_size_from_env() -> int:
+    """The API's pool size per worker: LENDGRES_POOL_MAX_SIZE, else the default above. The benchmark's direct
+    callers and its reference app size themselves by it too."""
+    return int(os.environ.get("LENDGRES_POOL_MAX_SIZE", DEFAULT_POOL_MAX_SIZE))
+
+
 @dataclass(frozen=True)
 class Settings:
     # The API's own connection: a login role with lending_api's rights, never the superuser.
@@ -51,7 +57,7 @@ class Settings:
             database_url=url,
             listen_database_url=os.environ.get("LENDGRES_LISTEN_DATABASE_URL") or None,
             pool_min_size=int(os.environ.get("LENDGRES_POOL_MIN_SIZE", cls.pool_min_size)),
-            pool_max_size=int(os.environ.get("LENDGRES_POOL_MAX_SIZE", cls.pool_max_size)),
+            pool_max_size=pool_max_size_from_env(),
             key_cache_seconds=float(os.environ.get("LENDGRES_KEY_CACHE_SECONDS", cls.key_cache_seconds)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
             telemetry=_boolean("LENDGRES_TELEMETRY", cls.telemetry),
