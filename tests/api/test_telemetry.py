@@ -39,11 +39,6 @@ class RecordingTracerProvider(trace.TracerProvider):
         return RecordingTracer(self.names)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("setting", [None, "false", "true"])
 async def test_requests_are_traced_only_when_telemetry_is_on(
