@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -94,6 +95,20 @@ class WrkResult:
     # CPU time the scenario's server (with its database) spent per request: unlike requests per second, it barely
     # moves when other work on a shared host takes CPUs away.
     cpu_us_per_request: float | None = None
+    # Its parts: the database server's alone (None where the scenario has none), and what drove the load (wrk, or
+    # this script for the `-sql` scenarios), which shares the same CPUs.
+    database_cpu_us_per_request: float | None = None
+    client_cpu_us_per_request: float | None = None
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """CPU seconds used so far by a scenario's server process, by its PostgreSQL (None if it has none), and by the
+    load's driver: this script and the children it has reaped (each wrk run is reaped as it ends)."""
+
+    server: float
+    database: float | None
+    client: float
 
 
 @dataclass(frozen=True)
@@ -104,14 +119,17 @@ class Server:
     pid: int
     pgdata: Path | None = None
 
-    def cpu_seconds(self) -> float | None:
-        """CPU time used so far by the server and its PostgreSQL (every process of both, and the children they
-        reaped). None where /proc is missing (not Linux)."""
-        roots = [self.pid]
+    def cpu_times(self) -> CpuTimes | None:
+        """CPU time used so far by the server process and by its PostgreSQL (every process of each, and the
+        children they reaped), and by the load's driver. None where /proc is missing (not Linux)."""
+        server = cpu_seconds([self.pid])
+        if server is None:
+            return None
+        database = None
         pid_file = self.pgdata / "postmaster.pid" if self.pgdata is not None else None
         if pid_file is not None and pid_file.exists():
-            roots.append(int(pid_file.read_text().splitlines()[0]))
-        return cpu_seconds(roots)
+            database = cpu_seconds([int(pid_file.read_text().splitlines()[0])])
+        return CpuTimes(server, database, client_cpu_seconds())
 
 
 T = TypeVar("T")
@@ -216,6 +234,8 @@ def _run_all(
                     "p99_ms": round(result.p99_ms, 3),
                     "errors": result.errors,
                     "cpu_us_per_request": _round(result.cpu_us_per_request),
+                    "database_cpu_us_per_request": _round(result.database_cpu_us_per_request),
+                    "client_cpu_us_per_request": _round(result.client_cpu_us_per_request),
                     "ceiling_fraction": round(result.requests_per_s / ceiling, 3) if ceiling else None,
                 }
             )
@@ -234,20 +254,33 @@ def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> W
     command.append(scenario.url)
     if scenario.script is not None:
         command += ["--", uuid.uuid4().hex]
-    cpu_before = scenario.server.cpu_seconds() if scenario.server else None
+    cpu_before = scenario.server.cpu_times() if scenario.server else None
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    cpu_after = scenario.server.cpu_seconds() if scenario.server else None
+    cpu_after = scenario.server.cpu_times() if scenario.server else None
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr or completed.stdout}")
     result = parse_wrk(completed.stdout)
-    return dataclasses.replace(result, cpu_us_per_request=cpu_us_per_request(cpu_before, cpu_after, result.requests))
+    return with_cpu_per_request(result, cpu_before, cpu_after)
 
 
-def cpu_us_per_request(cpu_before: float | None, cpu_after: float | None, requests: int) -> float | None:
-    """A server's CPU time over a run, per request completed; None when it was not read or nothing completed."""
-    if cpu_before is None or cpu_after is None or requests == 0:
-        return None
-    return (cpu_after - cpu_before) / requests * 1e6
+def with_cpu_per_request(result: WrkResult, before: CpuTimes | None, after: CpuTimes | None) -> WrkResult:
+    """The run's result with the CPU time spent over it per request completed: the server's with its database's,
+    the database's alone, and the client's. Each is None when it was not read or nothing completed."""
+    if before is None or after is None or result.requests == 0:
+        return result
+
+    def per_request(seconds: float) -> float:
+        return seconds / result.requests * 1e6
+
+    database = None
+    if before.database is not None and after.database is not None:
+        database = after.database - before.database
+    return dataclasses.replace(
+        result,
+        cpu_us_per_request=per_request(after.server - before.server + (database or 0.0)),
+        database_cpu_us_per_request=None if database is None else per_request(database),
+        client_cpu_us_per_request=per_request(after.client - before.client),
+    )
 
 
 def _call_directly(scenario: Scenario, connections: int, duration: int, warmup: int) -> WrkResult:
@@ -256,8 +289,8 @@ def _call_directly(scenario: Scenario, connections: int, duration: int, warmup: 
     connections: at most its pool size reach the database at once."""
     assert scenario.sql is not None
     callers = min(connections, pool_max_size_from_env())
-    cpu_seconds = scenario.server.cpu_seconds if scenario.server else lambda: None
-    run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, warmup, duration, cpu_seconds))
+    cpu_times = scenario.server.cpu_times if scenario.server else lambda: None
+    run = _run_event_loop(_call_in_loop(scenario.url, scenario.sql, callers, warmup, duration, cpu_times))
     return call_result(run.latencies_s, run.errors, duration, run.cpu_before, run.cpu_after)
 
 
@@ -275,12 +308,12 @@ def _run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 class CallRun:
     latencies_s: list[float]
     errors: int
-    cpu_before: float | None
-    cpu_after: float | None
+    cpu_before: CpuTimes | None
+    cpu_after: CpuTimes | None
 
 
 async def _call_in_loop(
-    url: str, sql: SqlCall, callers: int, warmup: int, duration: int, cpu_seconds: Callable[[], float | None]
+    url: str, sql: SqlCall, callers: int, warmup: int, duration: int, cpu_times: Callable[[], CpuTimes | None]
 ) -> CallRun:
     """The calls, on one pool: first for `warmup` seconds, which opens its connections and fills their caches
     (prepared statements, plans, the domains' constraints), then for `duration` seconds, measured. The server's CPU
@@ -312,16 +345,16 @@ async def _call_in_loop(
     try:
         if warmup > 0:
             await calls_for(warmup)
-        cpu_before = cpu_seconds()
+        cpu_before = cpu_times()
         latencies_s, errors = await calls_for(duration)
-        cpu_after = cpu_seconds()
+        cpu_after = cpu_times()
     finally:
         await database.close()
     return CallRun(latencies_s, errors, cpu_before, cpu_after)
 
 
 def call_result(
-    latencies_s: list[float], errors: int, duration: float, cpu_before: float | None, cpu_after: float | None
+    latencies_s: list[float], errors: int, duration: float, cpu_before: CpuTimes | None, cpu_after: CpuTimes | None
 ) -> WrkResult:
     """A `-sql` run's figures in wrk's terms: calls per second over the run, latency percentiles, and CPU per call."""
     ordered = sorted(latencies_s)
@@ -330,8 +363,8 @@ def call_result(
     def percentile_ms(fraction: float) -> float:
         return ordered[min(count - 1, int(fraction * count))] * 1000 if count else 0.0
 
-    cpu_us = cpu_us_per_request(cpu_before, cpu_after, count)
-    return WrkResult(count / duration, percentile_ms(0.50), percentile_ms(0.99), errors, count, cpu_us)
+    result = WrkResult(count / duration, percentile_ms(0.50), percentile_ms(0.99), errors, count)
+    return with_cpu_per_request(result, cpu_before, cpu_after)
 
 
 def _apply_call(actor: str) -> SqlCall:
@@ -387,6 +420,12 @@ def cpu_seconds(roots: list[int]) -> float | None:
         counted.add(pid)
         pending.extend(children.get(pid, []))
     return sum(times[pid] for pid in counted) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu_seconds() -> float:
+    """User and system CPU time of this process and of the children it has reaped."""
+    own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
 
 
 def _round(value: float | None) -> float | None:

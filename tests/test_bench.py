@@ -73,14 +73,36 @@ def test_cpu_time_counts_descendants_and_the_children_they_reaped() -> None:
 
 def test_direct_calls_are_summed_up_like_a_wrk_run() -> None:
     latencies_s = [0.001 * n for n in range(1, 201)]  # 1 ms to 200 ms
-    result = run.call_result(latencies_s, errors=2, duration=4, cpu_before=10.0, cpu_after=10.5)
+    before = run.CpuTimes(server=10.0, database=20.0, client=30.0)
+    after = run.CpuTimes(server=10.1, database=20.4, client=30.2)
+    result = run.call_result(latencies_s, errors=2, duration=4, cpu_before=before, cpu_after=after)
     assert result.requests == 200
     assert result.requests_per_s == 50.0
     assert result.p50_ms == pytest.approx(101.0)
     assert result.p99_ms == pytest.approx(199.0)
     assert result.errors == 2
+    # The server's CPU counts its database's; the client's is apart.
     assert result.cpu_us_per_request == pytest.approx(2500.0)
+    assert result.database_cpu_us_per_request == pytest.approx(2000.0)
+    assert result.client_cpu_us_per_request == pytest.approx(1000.0)
     assert run.call_result([], 0, 1, None, None).cpu_us_per_request is None
+    assert run.call_result([], 0, 1, before, after).cpu_us_per_request is None
+
+
+def test_a_server_without_a_database_has_no_database_cpu() -> None:
+    result = run.WrkResult(100.0, 1.0, 2.0, 0, requests=1000)
+    before = run.CpuTimes(server=1.0, database=None, client=5.0)
+    after = run.CpuTimes(server=1.2, database=None, client=5.05)
+    measured = run.with_cpu_per_request(result, before, after)
+    assert measured.cpu_us_per_request == pytest.approx(200.0)
+    assert measured.database_cpu_us_per_request is None
+    assert measured.client_cpu_us_per_request == pytest.approx(50.0)
+
+
+def test_the_client_cpu_counts_a_reaped_child() -> None:
+    before = run.client_cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
+    assert run.client_cpu_seconds() - before >= 0.02
 
 
 def test_direct_calls_file_one_application_per_call(
@@ -98,11 +120,11 @@ def test_direct_calls_file_one_application_per_call(
         assert row is not None
         return int(row[0])
 
-    def cpu_seconds() -> float:
+    def cpu_times() -> run.CpuTimes:
         """Stands for the server's CPU time."""
         events.append("cpu")
         filed_at_readings.append(applications())
-        return float(len(filed_at_readings))
+        return run.CpuTimes(float(len(filed_at_readings)), None, 0.0)
 
     close = run.db.Database.close
 
@@ -112,12 +134,13 @@ def test_direct_calls_file_one_application_per_call(
 
     monkeypatch.setattr(run.db.Database, "close", noted_close)
     apply = run._apply_call("test-admin")
-    calls = run._run_event_loop(run._call_in_loop(url, apply, 3, 1, 1, cpu_seconds))
+    calls = run._run_event_loop(run._call_in_loop(url, apply, 3, 1, 1, cpu_times))
 
     assert calls.errors == 0 and len(calls.latencies_s) > 0
     # A backend that has exited but is not yet reaped is counted nowhere: the readings come before the close.
     assert events == ["cpu", "cpu", "close"]
-    assert (calls.cpu_before, calls.cpu_after) == (1.0, 2.0)
+    assert calls.cpu_before is not None and calls.cpu_after is not None
+    assert (calls.cpu_before.server, calls.cpu_after.server) == (1.0, 2.0)
     warmed, measured = filed_at_readings
     assert warmed > 0 and measured - warmed == len(calls.latencies_s)
 
