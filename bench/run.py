@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lendgres import db, embedded
-from lendgres.settings import pool_max_size_from_env
+from lendgres.settings import pool_max_size_from_env, usable_cpus
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -237,11 +237,22 @@ def _run_all(
                     "database_cpu_us_per_request": _round(result.database_cpu_us_per_request),
                     "client_cpu_us_per_request": _round(result.client_cpu_us_per_request),
                     "ceiling_fraction": round(result.requests_per_s / ceiling, 3) if ceiling else None,
+                    "cpu_bound_fraction": _round3(cpu_bound_fraction(result, ceiling, usable_cpus())),
                 }
             )
             print(line, flush=True)
             lines.append(line)
     return lines
+
+
+def cpu_bound_fraction(result: WrkResult, ceiling: float | None, cpus: int) -> float | None:
+    """The fraction of the no-op ceiling that `cpus` CPUs, all busy with this scenario alone, could reach at the CPU
+    time that one of its requests cost the whole machine (server, database and load driver). The scenario cannot go
+    past it on this machine without becoming cheaper; how far below it stays is time spent waiting, not working."""
+    if not ceiling or result.cpu_us_per_request is None or result.client_cpu_us_per_request is None:
+        return None
+    machine_us_per_request = result.cpu_us_per_request + result.client_cpu_us_per_request
+    return cpus * 1e6 / machine_us_per_request / ceiling
 
 
 def _wrk(scenario: Scenario, connections: int, duration: int, threads: int) -> WrkResult:
@@ -430,6 +441,10 @@ def client_cpu_seconds() -> float:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _round3(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def parse_wrk(output: str) -> WrkResult:

@@ -99,6 +99,15 @@ def test_a_server_without_a_database_has_no_database_cpu() -> None:
     assert measured.client_cpu_us_per_request == pytest.approx(50.0)
 
 
+def test_the_cpu_bound_is_what_every_cpu_could_serve_at_a_requests_cost() -> None:
+    # 400 µs per request for the server and its database, 100 µs for the client: 2 CPUs serve 4,000 per second at
+    # most, 0.4 of a 10,000 ceiling.
+    result = run.WrkResult(3000.0, 1.0, 2.0, 0, 30_000, 400.0, 300.0, 100.0)
+    assert run.cpu_bound_fraction(result, 10_000.0, cpus=2) == pytest.approx(0.4)
+    assert run.cpu_bound_fraction(result, None, cpus=2) is None
+    assert run.cpu_bound_fraction(run.WrkResult(3000.0, 1.0, 2.0, 0, 30_000), 10_000.0, cpus=2) is None
+
+
 def test_the_client_cpu_counts_a_reaped_child() -> None:
     before = run.client_cpu_seconds()
     subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
