@@ -29,10 +29,10 @@ def empty_database(pg_server: Server) -> Iterator[str]:
             connection.execute(f"drop database {name} with (force)")
 
 
-def schema_dump(pg_server: Server, database: str) -> str:
+def schema_dump(pg_server: Server, database: str, *options: str) -> str:
     """The schema as pg_dump sees it, without pg_dump 18's random \\restrict keys."""
     dump = subprocess.run(
-        [str(migrations.pg_bin_dir() / "pg_dump"), "--schema-only", pg_server.superuser_url(database)],
+        [str(migrations.pg_bin_dir() / "pg_dump"), "--schema-only", *options, pg_server.superuser_url(database)],
         check=True,
         capture_output=True,
         text=True,
@@ -49,6 +49,38 @@ def test_an_empty_database_migrates_once(pg_server: Server, empty_database: str)
     second = migrations.migrate(url)
     assert "Applied" not in second
     assert schema_dump(pg_server, empty_database) == migrated
+
+
+def test_each_down_migration_restores_the_schema_its_up_found(
+    pg_server: Server, empty_database: str, tmp_path: Path
+) -> None:
+    """Migration by migration: up, down, up again. The down must leave exactly the schema the up started from (a
+    down that forgot an object would otherwise go unseen, as an earlier migration's down drops it anyway), and the
+    second up the schema of the first."""
+    url = pg_server.dbmate_url(empty_database)
+    applied = tmp_path / "migrations"
+    applied.mkdir()
+
+    def dbmate(*args: str) -> None:
+        # The real migrations, handed to dbmate one more at a time through a folder of their own.
+        command = [*migrations.dbmate_command(url, folder=applied), *args]
+        subprocess.run(command, env=migrations.dbmate_env(), check=True, capture_output=True, text=True)
+
+    def schema() -> str:
+        # dbmate's own table appears with the first up and outlives the downs.
+        return schema_dump(pg_server, empty_database, "--exclude-table=public.schema_migrations")
+
+    before = schema()
+    for migration in sorted(migrations.migrations_dir().glob("*.sql")):
+        (applied / migration.name).write_text(migration.read_text())
+        dbmate("up")
+        after = schema()
+        assert after != before, f"{migration.name} changed nothing"
+        dbmate("rollback")
+        assert schema() == before, f"{migration.name}: its down is not its up undone"
+        dbmate("up")
+        assert schema() == after, f"{migration.name}: a second up differs"
+        before = after
 
 
 def test_every_down_migration_undoes_its_up(pg_server: Server, empty_database: str) -> None:
