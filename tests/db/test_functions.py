@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -215,6 +216,29 @@ def test_idempotency_key_replays_and_refuses_reuse(client: psycopg.Connection, s
     )
     assert later["replayed"] is False
     assert superuser.execute("select count(*) from lending_private.application").fetchone() == (3,)
+
+
+def test_an_idempotency_key_is_kept_for_24_hours(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
+    def apply_with_the_key() -> dict[str, Any]:
+        return call(client, "lending.apply", applicant_name="Jane Doe", amount=15000, idempotency_key="k-24")
+
+    assert apply_with_the_key()["replayed"] is False
+    kept_for = superuser.execute("select expires_at - created_at from lending_private.idempotency_key").fetchone()
+    assert kept_for == (timedelta(hours=24),)
+    # Filed 23 hours 59 minutes ago, the request is still answered from the key.
+    superuser.execute(
+        "update lending_private.idempotency_key"
+        " set created_at = created_at - interval '23 hours 59 minutes',"
+        " expires_at = expires_at - interval '23 hours 59 minutes'"
+    )
+    assert apply_with_the_key()["replayed"] is True
+    # A minute later it is forgotten, and the same request files again.
+    superuser.execute(
+        "update lending_private.idempotency_key"
+        " set created_at = created_at - interval '1 minute', expires_at = expires_at - interval '1 minute'"
+    )
+    assert apply_with_the_key()["replayed"] is False
+    assert superuser.execute("select count(*) from lending_private.application").fetchone() == (2,)
 
 
 def test_a_failed_write_does_not_keep_its_idempotency_key(
