@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from typing import Any
 
 import psycopg
@@ -79,6 +81,59 @@ def test_the_party_has_its_own_chain(superuser: psycopg.Connection, decided: int
     superuser.execute("update lending_private.party set email = 'jane@example.com' where party_id = %s", party_id)
     result = superuser.execute("select lending_private.verify_audit_chain('party', %s)", party_id).fetchone()
     assert result is not None and result[0]["verified"] is True and result[0]["rows_checked"] == 2
+
+
+def test_writers_of_one_chain_queue_on_its_head_not_on_the_application(
+    superuser: psycopg.Connection, decided: int
+) -> None:
+    """Two transactions append to one application's chain by direct SQL, inserting decisions: nothing locks the
+    application for them (the decision's foreign key only share-locks its key), so the audit trigger must take the
+    chain head's lock itself. The second waits on that row until the first commits, then links after it."""
+    info = superuser.info
+
+    def connect() -> psycopg.Connection:
+        return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname)
+
+    insert = (
+        "insert into lending_private.decision (application_id, outcome, reason, decided_by) "
+        "values (%s, 'approved', %s, 'direct-sql')"
+    )
+    with connect() as first, connect() as second:
+        first.execute(insert, [decided, "first writer"])
+        # The application row itself stays free for an update that leaves its key alone.
+        superuser.execute(
+            "select 1 from lending_private.application where application_id = %s for no key update nowait", [decided]
+        )
+        second_pid = second.info.backend_pid
+        finished = threading.Event()
+
+        def write_second() -> None:
+            second.execute(insert, [decided, "second writer"])
+            finished.set()
+
+        writer = threading.Thread(target=write_second)
+        writer.start()
+        try:
+            deadline = time.monotonic() + 15
+            while not superuser.execute(
+                "select exists (select from pg_locks where pid = %s and locktype = 'tuple' and granted"
+                " and relation = 'lending_private.audit_chain_head'::regclass)"
+                " and exists (select from pg_locks where pid = %s and not granted)",
+                [second_pid, second_pid],
+            ).fetchone() == (True,):
+                assert time.monotonic() < deadline, "the second writer never queued on the chain head"
+                time.sleep(0.01)
+            assert not finished.is_set()
+            first.commit()
+            assert finished.wait(15), "the second writer stayed blocked after the first committed"
+        finally:
+            writer.join(15)
+        second.commit()
+
+    trail = audit(superuser, decided)
+    assert trail["verified"] is True
+    appended = [(e["seq"], e["new"]["reason"]) for e in trail["entries"][5:]]
+    assert appended == [(6, "first writer"), (7, "second writer")]
 
 
 @pytest.mark.parametrize(
