@@ -33,6 +33,26 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    try:
+        return {
+            "serve": _serve,
+            "migrate": _migrate,
+            "db-url": _db_url,
+            "actors": _actors,
+            "keys": _keys,
+        }[args.command](args)
+    except (RuntimeError, subprocess.CalledProcessError, OSError, asyncpg.PostgresError) as exc:
+        detail = getattr(exc, "stderr", None) or getattr(exc, "stdout", None) or getattr(exc, "detail", None) or ""
+        print(f"lendgres {args.command}: {exc}\n{detail}".rstrip(), file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The commands and their options, with the defaults the README promises: `serve` on 127.0.0.1:8000, one
+    worker, the embedded database in ./.lendgres."""
     parser = argparse.ArgumentParser(prog="lendgres", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -77,22 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     for command in (create_actor, update_actor, create_key, revoke_key, list_keys, *actors.choices.values()):
         if not any(action.dest == "data_dir" for action in command._actions):
             command.add_argument("--data-dir", type=Path, default=None)
-
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    log.setLevel(logging.INFO)
-    try:
-        return {
-            "serve": _serve,
-            "migrate": _migrate,
-            "db-url": _db_url,
-            "actors": _actors,
-            "keys": _keys,
-        }[args.command](args)
-    except (RuntimeError, subprocess.CalledProcessError, OSError, asyncpg.PostgresError) as exc:
-        detail = getattr(exc, "stderr", None) or getattr(exc, "stdout", None) or getattr(exc, "detail", None) or ""
-        print(f"lendgres {args.command}: {exc}\n{detail}".rstrip(), file=sys.stderr)
-        return 1
+    return parser
 
 
 def _external_url() -> str | None:

@@ -905,6 +905,29 @@ async def test_readyz_is_503_when_the_last_migration_is_missing(http, postgresql
     assert response.headers["retry-after"] == "5"
 
 
+async def test_readyz_is_503_while_the_database_cannot_be_reached_and_recovers(http, postgresql):
+    """The pool's connections are cut and new ones refused, as in a failover; once the database takes connections
+    again, the pool reconnects and the service is ready without a restart."""
+    assert (await http.get("/readyz")).status_code == 200
+    postgresql.execute("alter role lendgres_test_http nologin")  # a cluster-wide role: restored below, whatever happens
+    try:
+        postgresql.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = current_database() and usename = 'lendgres_test_http'"
+        )
+
+        for _ in range(2):  # the cut connection first, then a refused new one
+            response = await http.get("/readyz")
+            problem = assert_problem(response, 503, "not_ready")
+            assert problem["detail"].startswith("The database cannot be queried")
+            assert response.headers["retry-after"] == "5"
+    finally:
+        postgresql.execute("alter role lendgres_test_http login")
+
+    response = await http.get("/readyz")
+    assert response.status_code == 200, response.text
+
+
 async def test_readyz_accepts_a_database_ahead_of_the_code(http, postgresql):
     """During a rolling deploy the new migrations run while old replicas still serve."""
     postgresql.execute("insert into public.schema_migrations (version) values ('99991231235959')")

@@ -68,6 +68,21 @@ def test_direct_sql_writes_are_audited_under_the_session_user(superuser: psycopg
     assert (last["action"], last["actor"], last["new"]["purpose"]) == ("update", "sql:postgres", "Roof repair")
 
 
+def test_the_actor_and_request_id_last_one_transaction(superuser: psycopg.Connection) -> None:
+    """A function hands them to the triggers with set_config(..., true): on a pooled connection, the next
+    transaction (another caller's, perhaps) must not inherit them."""
+    application_id = apply(superuser, actor="intake-agent", request_id="req-filed")["application_id"]
+    assert superuser.execute(
+        "select current_setting('lending.actor', true), current_setting('lending.request_id', true)"
+    ).fetchone() in {(None, None), ("", "")}
+    superuser.execute(
+        "update lending_private.application set purpose = 'Roof repair' where application_id = %s", [application_id]
+    )
+    filed, edited = audit(superuser, application_id)["entries"]
+    assert (filed["actor"], filed["request_id"]) == ("intake-agent", "req-filed")
+    assert (edited["actor"], edited["request_id"]) == ("sql:postgres", None)
+
+
 def test_a_no_op_update_writes_no_audit_row(superuser: psycopg.Connection, decided: int) -> None:
     superuser.execute("update lending_private.application set status = status where application_id = %s", [decided])
     assert len(audit(superuser, decided)["entries"]) == 5
