@@ -592,17 +592,23 @@ Errors: unauthenticated.';
 
 
 --
--- Name: create_actor(text, text, text, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
+-- Name: create_actor(text, text, text, text, text, text, text); Type: FUNCTION; Schema: lending; Owner: -
 --
 
-CREATE FUNCTION lending.create_actor(name text, kind text, role text, db_role text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION lending.create_actor(name text, kind text, role text, db_role text DEFAULT NULL::text, actor text DEFAULT NULL::text, request_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  v_role text := lending_private.authorize('manage_actors', actor, request_id);
+  v_request jsonb := jsonb_build_object('name', name, 'kind', kind, 'role', role, 'db_role', db_role);
+  v_replay jsonb;
   v_actor lending_private.actor;
 begin
-  perform lending_private.authorize('manage_actors', actor, request_id);
+  v_replay := lending_private.idempotency_claim(idempotency_key, 'create_actor', v_request);
+  if v_replay is not null then
+    return v_replay;
+  end if;
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('name', lending_private.actor_name_error(name)),
     lending_private.field_error('kind', case when kind is null or kind not in ('agent', 'human', 'service')
@@ -624,22 +630,25 @@ begin
   insert into lending_private.actor (name, kind, role, db_role)
   values (name, kind, role, db_role)
   returning * into v_actor;
-  return jsonb_build_object('status', 201, 'body', lending_private.actor_json(v_actor), 'replayed', false);
+  return lending_private.idempotency_complete(idempotency_key, 'create_actor', v_request,
+                                              jsonb_build_object('status', 201,
+                                                                 'body', lending_private.actor_json(v_actor)));
 end;
 $$;
 
 
 --
--- Name: FUNCTION create_actor(name text, kind text, role text, db_role text, actor text, request_id text); Type: COMMENT; Schema: lending; Owner: -
+-- Name: FUNCTION create_actor(name text, kind text, role text, db_role text, actor text, request_id text, idempotency_key text); Type: COMMENT; Schema: lending; Owner: -
 --
 
-COMMENT ON FUNCTION lending.create_actor(name text, kind text, role text, db_role text, actor text, request_id text) IS 'Creates an actor: an agent, a human or a service, with one role.
+COMMENT ON FUNCTION lending.create_actor(name text, kind text, role text, db_role text, actor text, request_id text, idempotency_key text) IS 'Creates an actor: an agent, a human or a service, with one role.
 
 name is 1-100 letters, digits and . _ @ -; kind is agent, human or service; role is reader, intake, underwriter,
 reviewer, servicer or admin. db_role maps a PostgreSQL login role (granted lending_api) to the actor, so that a
-service calling the SQL API as that role acts as this actor.
+service calling the SQL API as that role acts as this actor. A repeated idempotency_key with the same arguments
+returns the first response and writes nothing.
 Returns: {status: 201, body: actor, replayed}.
-Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, actor_exists.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, actor_exists, idempotency_key_reused.';
 
 
 --
@@ -3462,4 +3471,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126031500'),
     ('20261126034500'),
     ('20261126041000'),
-    ('20261126060000');
+    ('20261126060000'),
+    ('20261126070000');

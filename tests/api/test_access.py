@@ -255,6 +255,44 @@ async def test_a_role_change_applies_to_the_next_call(http, postgresql):
     assert response.json()["decided_by"] == "intake-agent"
 
 
+async def test_creating_an_actor_with_an_idempotency_key_is_retry_safe(http, postgresql):
+    body = {"name": "retried-agent", "kind": "agent", "role": "reader"}
+    first = await http.post("/actors", json=body, headers={"Idempotency-Key": "actor-1"})
+    retry = await http.post("/actors", json=body, headers={"Idempotency-Key": "actor-1"})
+
+    assert (first.status_code, first.headers["idempotent-replayed"]) == (201, "false"), first.text
+    assert (retry.status_code, retry.headers["idempotent-replayed"]) == (201, "true"), retry.text
+    assert retry.json() == first.json()
+    assert retry.headers["location"] == first.headers["location"] == "/actors/retried-agent"
+    made = postgresql.execute("select count(*) from lending_private.actor where name = 'retried-agent'").fetchone()
+    assert made == (1,)
+    # Without the key, the same request is a second creation, refused.
+    assert_problem(await http.post("/actors", json=body), 409, "actor_exists")
+    # With the key, another request is refused too: the key names the first one.
+    other = await http.post("/actors", json={**body, "role": "admin"}, headers={"Idempotency-Key": "actor-1"})
+    assert assert_problem(other, 422, "idempotency_key_reused")["operation"] == "create_actor"
+
+
+async def test_making_a_key_refuses_an_idempotency_key_rather_than_ignore_it(http, postgresql):
+    keys = "select count(*) from lending_private.api_key"
+    before = postgresql.execute(keys).fetchone()
+
+    refused = await http.post("/keys", json={"actor": "test-reader"}, headers={"Idempotency-Key": "key-1"})
+
+    problem = assert_problem(refused, 422, "validation_failed")
+    assert problem["errors"][0]["location"] == "header" and problem["errors"][0]["field"] == "Idempotency-Key"
+    assert "GET /keys" in problem["detail"]
+    assert postgresql.execute(keys).fetchone() == before
+
+
+async def test_revoking_twice_answers_the_same(http):
+    key = (await http.post("/keys", json={"actor": "test-reader"})).json()
+    first = await http.post(f"/keys/{key['key_id']}/revoke")
+    again = await http.post(f"/keys/{key['key_id']}/revoke")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+
+
 async def test_an_admin_manages_actors_and_keys_over_http(http, postgresql):
     created = await http.post("/actors", json={"name": "web-intake", "kind": "agent", "role": "intake"})
     assert created.status_code == 201, created.text

@@ -241,6 +241,17 @@ def test_an_idempotency_key_is_kept_for_24_hours(client: psycopg.Connection, sup
     assert superuser.execute("select count(*) from lending_private.application").fetchone() == (2,)
 
 
+def test_create_actor_replays_under_its_idempotency_key(client: psycopg.Connection) -> None:
+    arguments = {"name": "keyed-agent", "kind": "agent", "role": "reader", "idempotency_key": "actor-k"}
+    first = call(client, "lending.create_actor", **arguments)
+    again = call(client, "lending.create_actor", **arguments)
+    assert (first["status"], first["replayed"], again["replayed"]) == (201, False, True)
+    assert again["body"] == first["body"]
+    sqlstate, _, detail = refusal(client, "lending.create_actor", **{**arguments, "role": "admin"})
+    assert (sqlstate, detail["code"], detail["operation"]) == ("LN422", "idempotency_key_reused", "create_actor")
+    assert refusal(client, "lending.create_actor", **{**arguments, "idempotency_key": None})[2]["code"] == "actor_exists"
+
+
 def test_a_failed_write_does_not_keep_its_idempotency_key(
     client: psycopg.Connection, superuser: psycopg.Connection
 ) -> None:

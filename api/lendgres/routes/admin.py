@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from .. import db
 from ..auth import AuthenticatedRoute, acting_actor
+from ..errors import Problem
 from ..http import envelope, json_text
 from ..models import (
     Actor,
@@ -22,7 +23,7 @@ from ..models import (
     Text,
     UpdateActorRequest,
 )
-from . import problems
+from . import IDEMPOTENT, idempotency_key, problems
 
 router = APIRouter(route_class=AuthenticatedRoute, tags=["admin"])
 
@@ -48,6 +49,7 @@ async def list_actors(request: Request) -> Response:
     description="Then give it a key with POST /keys. Use the least role the actor needs.",
     response_model=Actor,
     responses=problems(409, 422),
+    openapi_extra=IDEMPOTENT,
 )
 async def create_actor(request: Request, actor: CreateActorRequest) -> Response:
     result = await db.call(
@@ -56,6 +58,7 @@ async def create_actor(request: Request, actor: CreateActorRequest) -> Response:
         **actor.model_dump(exclude_none=True),
         actor=acting_actor(request),
         request_id=request.state.request_id,
+        idempotency_key=idempotency_key(request),
     )
     return envelope(result, location="/actors/{name}")
 
@@ -102,11 +105,20 @@ async def list_api_keys(
     status_code=201,
     operation_id="create_api_key",
     summary="Make an API key for an actor; its secret is in this answer and never again (admins)",
-    description="Not idempotent on purpose: a replay would have to keep the secret. Keep api_key now.",
+    description="Not idempotent on purpose: a replay would have to keep the secret, so an Idempotency-Key is refused "
+    "(422) rather than ignored. Keep api_key now.",
     response_model=NewApiKey,
     responses=problems(404, 422),
 )
 async def create_api_key(request: Request, key: CreateKeyRequest) -> Response:
+    if "idempotency-key" in request.headers:
+        # Ignoring it would let a client believe its retry safe, and each retry would make one more live key.
+        message = (
+            "is not accepted here: a replay would have to keep the key's secret. Send the request without it; "
+            "if an earlier attempt may have made a key, GET /keys?actor=... lists it and "
+            "POST /keys/{key_id}/revoke revokes it"
+        )
+        raise Problem.invalid("header", "Idempotency-Key", message, f"Idempotency-Key {message}")
     result = await db.call(
         request.app.state.database,
         "lending.create_api_key",
@@ -123,7 +135,8 @@ async def create_api_key(request: Request, key: CreateKeyRequest) -> Response:
     "/keys/{key_id}/revoke",
     operation_id="revoke_api_key",
     summary="Revoke an API key for good (admins)",
-    description="Every worker stops accepting it as soon as the revocation commits.",
+    description="Every worker stops accepting it as soon as the revocation commits. Revoking it again changes "
+    "nothing and answers the same, so a retry is safe without an Idempotency-Key.",
     response_model=ApiKey,
     responses=problems(404, 422),
 )

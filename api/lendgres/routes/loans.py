@@ -24,7 +24,7 @@ from ..models import (
     Text,
     WithdrawRequest,
 )
-from . import problems
+from . import IDEMPOTENT, idempotency_key, problems
 
 router = APIRouter(route_class=AuthenticatedRoute, tags=["loans"])
 
@@ -73,33 +73,6 @@ def application_id_in_path(request: Request) -> int:
     raise Problem.invalid(
         "path", "application_id", _ID_MESSAGE, f"The request is malformed: application_id: {_ID_MESSAGE}"
     )
-
-
-# The writing routes read Idempotency-Key with idempotency_key(request) instead of declaring it as a FastAPI header
-# parameter: FastAPI inspects each declared parameter's annotation again on every request, which cost an apply about
-# a fifth of its own Python time (in process, the database call stubbed). So the routes document it themselves.
-IDEMPOTENT = {
-    "parameters": [
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": False,
-            "description": "Retry-safe key: a repeat with the same body replays the first response and writes "
-            "nothing; reusing it for another body is refused. Kept 24 hours.",
-            "schema": {"type": "string", "title": "Idempotency-Key"},
-        }
-    ]
-}
-
-
-def idempotency_key(request: Request) -> str | None:
-    """The request's Idempotency-Key; the lending function checks it (1-255 characters, not blank)."""
-    key = request.headers.get("idempotency-key")
-    if key is not None and "\x00" in key:
-        message = "must not contain NUL characters"
-        detail = f"The request is malformed: Idempotency-Key: {message}"
-        raise Problem.invalid("header", "Idempotency-Key", message, detail)
-    return key
 
 
 IfMatch = Annotated[
