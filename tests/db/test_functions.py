@@ -249,7 +249,8 @@ def test_create_actor_replays_under_its_idempotency_key(client: psycopg.Connecti
     assert again["body"] == first["body"]
     sqlstate, _, detail = refusal(client, "lending.create_actor", **{**arguments, "role": "admin"})
     assert (sqlstate, detail["code"], detail["operation"]) == ("LN422", "idempotency_key_reused", "create_actor")
-    assert refusal(client, "lending.create_actor", **{**arguments, "idempotency_key": None})[2]["code"] == "actor_exists"
+    unkeyed = refusal(client, "lending.create_actor", **{**arguments, "idempotency_key": None})
+    assert unkeyed[2]["code"] == "actor_exists"
 
 
 def test_a_failed_write_does_not_keep_its_idempotency_key(
