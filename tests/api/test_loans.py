@@ -912,7 +912,7 @@ async def test_readyz_is_503_while_the_database_cannot_be_reached_and_recovers(h
     postgresql.execute("alter role lendgres_test_http nologin")  # a cluster-wide role: restored below, whatever happens
     try:
         postgresql.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity"
+            "select pg_terminate_backend(pid, 5000) from pg_stat_activity"  # waits until they are gone
             " where datname = current_database() and usename = 'lendgres_test_http'"
         )
 

@@ -1,6 +1,8 @@
-"""PostgreSQL's own errors, as the API maps them: each SQLSTATE a client's input can cause is raised for real by the
-test's database, through asyncpg as the API meets it, and must come out as the problem the table in errors.py
-promises. Lendgres' functions raise their own LN codes first, so these are the safety net for what they miss."""
+"""PostgreSQL's own errors, as the API maps them: the SQLSTATEs of errors.py's table are raised for real by the
+test's database, through asyncpg as the API meets it, and must come out as the problems the table promises. (Two are
+not: 2202E, an array subscript error, which no lending function's argument can reach, and 53300, too many
+connections, which is raised at connect time.) Lendgres' functions raise their own LN codes first, so these are the
+safety net for what they miss."""
 
 from __future__ import annotations
 
@@ -88,6 +90,19 @@ def invalid(field: str, message: str, **facts: Any) -> tuple[int, str, dict[str,
         ("select 'someday'::date", "22007", invalid("", 'invalid input syntax for type date: "someday"')),
         ("select '2026-02-30'::date", "22008", invalid("", 'date/time field value out of range: "2026-02-30"')),
         ("select generate_series(1, 3, 0)", "22023", invalid("", "step size cannot equal zero")),
+        (
+            "select convert_from('\\xff'::bytea, 'UTF8')",
+            "22021",
+            invalid("", 'invalid byte sequence for encoding "UTF8": 0xff'),
+        ),
+        (
+            "select convert_to('€', 'LATIN1')",
+            "22P05",
+            invalid(
+                "",
+                'character with byte sequence 0xe2 0x82 0xac in encoding "UTF8" has no equivalent in encoding "LATIN1"',
+            ),
+        ),
     ],
 )
 async def test_input_errors_are_client_problems(

@@ -120,11 +120,15 @@ def test_writers_of_one_chain_queue_on_its_head_not_on_the_application(
             "select 1 from lending_private.application where application_id = %s for no key update nowait", [decided]
         )
         second_pid = second.info.backend_pid
-        finished = threading.Event()
+        second.execute("set lock_timeout = '30s'")  # a regression that blocks elsewhere fails rather than hangs
+        outcome: list[BaseException | None] = []
 
         def write_second() -> None:
-            second.execute(insert, [decided, "second writer"])
-            finished.set()
+            try:
+                second.execute(insert, [decided, "second writer"])
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test's thread, which reports it
+                outcome.append(exc)
 
         writer = threading.Thread(target=write_second)
         writer.start()
@@ -136,13 +140,16 @@ def test_writers_of_one_chain_queue_on_its_head_not_on_the_application(
                 " and exists (select from pg_locks where pid = %s and not granted)",
                 [second_pid, second_pid],
             ).fetchone() == (True,):
+                assert not outcome, f"the second writer did not wait: {outcome}"
                 assert time.monotonic() < deadline, "the second writer never queued on the chain head"
                 time.sleep(0.01)
-            assert not finished.is_set()
             first.commit()
-            assert finished.wait(15), "the second writer stayed blocked after the first committed"
-        finally:
             writer.join(15)
+            assert outcome == [None], f"the second writer failed or stayed blocked: {outcome}"
+        finally:
+            if writer.is_alive():  # cancel its statement, or closing the connections would wait on it for good
+                superuser.execute("select pg_cancel_backend(%s)", [second_pid])
+                writer.join(15)
         second.commit()
 
     trail = audit(superuser, decided)
