@@ -122,14 +122,14 @@ class Server:
     def cpu_times(self) -> CpuTimes | None:
         """CPU time used so far by the server process and by its PostgreSQL (every process of each, and the
         children they reaped), and by the load's driver. None where /proc is missing (not Linux)."""
-        server = cpu_seconds([self.pid])
-        if server is None:
-            return None
-        database = None
+        trees = [[self.pid]]
         pid_file = self.pgdata / "postmaster.pid" if self.pgdata is not None else None
         if pid_file is not None and pid_file.exists():
-            database = cpu_seconds([int(pid_file.read_text().splitlines()[0])])
-        return CpuTimes(server, database, client_cpu_seconds())
+            trees.append([int(pid_file.read_text().splitlines()[0])])
+        seconds = cpu_seconds_of_trees(trees)
+        if seconds is None:
+            return None
+        return CpuTimes(seconds[0], seconds[1] if len(seconds) > 1 else None, client_cpu_seconds())
 
 
 T = TypeVar("T")
@@ -406,6 +406,13 @@ def _get_call(actor: str, application_id: int) -> SqlCall:
 def cpu_seconds(roots: list[int]) -> float | None:
     """User and system CPU time of the processes `roots`, their descendants, and the children they have reaped
     (PostgreSQL's postmaster reaps its backends), from /proc; None where there is no /proc."""
+    seconds = cpu_seconds_of_trees([roots])
+    return None if seconds is None else seconds[0]
+
+
+def cpu_seconds_of_trees(trees: list[list[int]]) -> list[float] | None:
+    """cpu_seconds() of each list of roots, from one reading of /proc: a process under roots of two lists counts
+    in the first only."""
     if not Path("/proc/self/stat").exists():
         return None
     times: dict[int, int] = {}
@@ -423,14 +430,19 @@ def cpu_seconds(roots: list[int]) -> float | None:
         times[pid] = sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
         children.setdefault(int(fields[1]), []).append(pid)
     counted: set[int] = set()
-    pending = list(roots)
-    while pending:
-        pid = pending.pop()
-        if pid in counted or pid not in times:
-            continue
-        counted.add(pid)
-        pending.extend(children.get(pid, []))
-    return sum(times[pid] for pid in counted) / os.sysconf("SC_CLK_TCK")
+    totals = []
+    for roots in trees:
+        ticks = 0
+        pending = list(roots)
+        while pending:
+            pid = pending.pop()
+            if pid in counted or pid not in times:
+                continue
+            counted.add(pid)
+            ticks += times[pid]
+            pending.extend(children.get(pid, []))
+        totals.append(ticks / os.sysconf("SC_CLK_TCK"))
+    return totals
 
 
 def client_cpu_seconds() -> float:

@@ -3,6 +3,7 @@ its direct database calls, which are also made for real here."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -69,6 +70,14 @@ def test_cpu_time_counts_descendants_and_the_children_they_reaped() -> None:
     finally:
         shell.kill()
         shell.wait()
+
+
+def test_a_process_under_two_trees_counts_once() -> None:
+    me = os.getpid()
+    alone = run.cpu_seconds_of_trees([[me]])
+    twice = run.cpu_seconds_of_trees([[me], [me]])
+    assert alone is not None and twice is not None
+    assert twice[0] >= alone[0] > 0 and twice[1] == 0.0
 
 
 def test_direct_calls_are_summed_up_like_a_wrk_run() -> None:
