@@ -600,6 +600,7 @@ CREATE FUNCTION lending.create_actor(name text, kind text, role text, db_role te
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  -- Authorized first: that names the acting actor, whose keys idempotency_claim then looks in.
   v_role text := lending_private.authorize('manage_actors', actor, request_id);
   v_request jsonb := jsonb_build_object('name', name, 'kind', kind, 'role', role, 'db_role', db_role);
   v_replay jsonb;

@@ -20,6 +20,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  -- Authorized first: that names the acting actor, whose keys idempotency_claim then looks in.
   v_role text := lending_private.authorize('manage_actors', actor, request_id);
   v_request jsonb := jsonb_build_object('name', name, 'kind', kind, 'role', role, 'db_role', db_role);
   v_replay jsonb;
