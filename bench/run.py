@@ -237,7 +237,7 @@ def _run_all(
                     "database_cpu_us_per_request": _round(result.database_cpu_us_per_request),
                     "client_cpu_us_per_request": _round(result.client_cpu_us_per_request),
                     "ceiling_fraction": round(result.requests_per_s / ceiling, 3) if ceiling else None,
-                    "cpu_bound_fraction": _round3(cpu_bound_fraction(result, ceiling, usable_cpus())),
+                    "cpu_bound_fraction": _round(cpu_bound_fraction(result, ceiling, usable_cpus()), 3),
                 }
             )
             print(line, flush=True)
@@ -403,16 +403,10 @@ def _get_call(actor: str, application_id: int) -> SqlCall:
     return call
 
 
-def cpu_seconds(roots: list[int]) -> float | None:
-    """User and system CPU time of the processes `roots`, their descendants, and the children they have reaped
-    (PostgreSQL's postmaster reaps its backends), from /proc; None where there is no /proc."""
-    seconds = cpu_seconds_of_trees([roots])
-    return None if seconds is None else seconds[0]
-
-
 def cpu_seconds_of_trees(trees: list[list[int]]) -> list[float] | None:
-    """cpu_seconds() of each list of roots, from one reading of /proc: a process under roots of two lists counts
-    in the first only."""
+    """For each list of roots, the user and system CPU time of those processes, their descendants, and the children
+    they have reaped (PostgreSQL's postmaster reaps its backends), from one reading of /proc; a process under roots
+    of two lists counts in the first only. None where there is no /proc."""
     if not Path("/proc/self/stat").exists():
         return None
     times: dict[int, int] = {}
@@ -451,12 +445,8 @@ def client_cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-def _round3(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def parse_wrk(output: str) -> WrkResult:
