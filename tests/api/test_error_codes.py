@@ -28,13 +28,13 @@ def codes_in_the_http_layer() -> set[tuple[int | None, str]]:
             constants = [value.value for value in values if isinstance(value, ast.Constant)]
             if len(constants) != len(values):
                 continue
-            if len(constants) < 2 or not isinstance(constants[1], str) or not CODE.fullmatch(constants[1]):
-                if len(constants) == 2 and isinstance(constants[0], str) and CODE.fullmatch(constants[0]):
-                    if isinstance(constants[1], str) and constants[1][:1].isupper():
-                        found.add((None, constants[0]))
+            if len(constants) < 2 or not all(isinstance(value, (int, str)) for value in constants[:2]):
                 continue
-            if isinstance(constants[0], int):
-                found.add((constants[0], constants[1]))
+            first, second = constants[:2]
+            if isinstance(first, int) and isinstance(second, str) and CODE.fullmatch(second):
+                found.add((first, second))
+            elif len(constants) == 2 and isinstance(first, str) and CODE.fullmatch(first) and str(second)[:1].isupper():
+                found.add((None, first))
     return found
 
 
