@@ -96,3 +96,9 @@ def role_url(connection: psycopg.Connection, role: str) -> str:
     """A libpq/asyncpg URL for `role` on the database of `connection` (a test's own database)."""
     info = connection.info
     return f"postgresql://{role}@/{info.dbname}?host={info.host}&port={info.port}"
+
+
+def second_connection(postgresql: psycopg.Connection) -> psycopg.Connection:
+    """Another superuser connection to the test's database (for holding locks in an open transaction)."""
+    info = postgresql.info
+    return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname)

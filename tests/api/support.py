@@ -86,12 +86,6 @@ async def wait_for_lock_waiters(postgresql: psycopg.Connection, waiters: int, ti
         await asyncio.sleep(0.01)
 
 
-def second_connection(postgresql: psycopg.Connection) -> psycopg.Connection:
-    """Another superuser connection to the test's database (for holding locks in an open transaction)."""
-    info = postgresql.info
-    return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname)
-
-
 @contextmanager
 def case(name: object) -> Iterator[None]:
     """Names the table row an assertion failed on, for tests that loop over many cases on one database (a fresh

@@ -12,7 +12,8 @@ from collections import Counter
 
 import pytest
 
-from tests.api.support import apply, assert_problem, count, second_connection, wait_for_lock_waiters
+from tests.api.support import apply, assert_problem, count, wait_for_lock_waiters
+from tests.conftest import second_connection
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.

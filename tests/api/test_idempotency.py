@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.api.support import apply, assert_problem, count, decide, second_connection, wait_for_lock_waiters
-from tests.conftest import bearer
+from tests.api.support import apply, assert_problem, count, decide, wait_for_lock_waiters
+from tests.conftest import bearer, second_connection
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.

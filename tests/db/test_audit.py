@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.conftest import second_connection
 from tests.db.conftest import apply, call
 
 
@@ -104,16 +105,11 @@ def test_writers_of_one_chain_queue_on_its_head_not_on_the_application(
     """Two transactions append to one application's chain by direct SQL, inserting decisions: nothing locks the
     application for them (the decision's foreign key only share-locks its key), so the audit trigger must take the
     chain head's lock itself. The second waits on that row until the first commits, then links after it."""
-    info = superuser.info
-
-    def connect() -> psycopg.Connection:
-        return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname)
-
     insert = (
         "insert into lending_private.decision (application_id, outcome, reason, decided_by) "
         "values (%s, 'approved', %s, 'direct-sql')"
     )
-    with connect() as first, connect() as second:
+    with second_connection(superuser) as first, second_connection(superuser) as second:
         first.execute(insert, [decided, "first writer"])
         # The application row itself stays free for an update that leaves its key alone.
         superuser.execute(
