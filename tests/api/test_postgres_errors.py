@@ -30,7 +30,8 @@ insert into child values (1, 1, 'first', 1);
 """
 
 
-async def problem_of(postgresql: psycopg.Connection, statement: str) -> errors.Problem:
+async def error_of(postgresql: psycopg.Connection, statement: str) -> asyncpg.PostgresError:
+    """The error `statement` raises, after SETUP, on the test's database as asyncpg hands it to the API."""
     connection = await asyncpg.connect(role_url(postgresql, postgresql.info.user))
     try:
         await connection.execute(SETUP)
@@ -38,9 +39,14 @@ async def problem_of(postgresql: psycopg.Connection, statement: str) -> errors.P
             await connection.execute(statement)
     finally:
         await connection.close()
-    problem = errors.from_postgres(raised.value)
-    assert problem is not None, f"{raised.value.sqlstate} is not mapped"
-    assert problem.extensions["sqlstate"] == raised.value.sqlstate
+    return raised.value
+
+
+async def problem_of(postgresql: psycopg.Connection, statement: str) -> errors.Problem:
+    error = await error_of(postgresql, statement)
+    problem = errors.from_postgres(error)
+    assert problem is not None, f"{error.sqlstate} is not mapped"
+    assert problem.extensions["sqlstate"] == error.sqlstate
     return problem
 
 
@@ -146,10 +152,4 @@ async def test_contention_and_timeouts_say_retry(
 
 async def test_an_error_no_client_can_cause_is_not_mapped(postgresql: psycopg.Connection) -> None:
     """A real 500: from_exception logs it with the request id and answers without internals."""
-    connection = await asyncpg.connect(role_url(postgresql, postgresql.info.user))
-    try:
-        with pytest.raises(asyncpg.PostgresError) as raised:
-            await connection.execute("select * from no_such_table")
-    finally:
-        await connection.close()
-    assert errors.from_postgres(raised.value) is None
+    assert errors.from_postgres(await error_of(postgresql, "select * from no_such_table")) is None
