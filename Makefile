@@ -27,7 +27,7 @@ test-all: $(BIN)/lendgres
 # The database suites again, on PostgreSQL 15 (installed from Debian's packages when missing).
 test-pg15: $(BIN)/lendgres
 	test -x $(PG15_BINDIR)/initdb || (apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null)
-	LENDGRES_TEST_PG_BINDIR=$(PG15_BINDIR) $(BIN)/python -m pytest -q tests/db tests/test_migrations.py
+	LENDGRES_TEST_PG_BINDIR=$(PG15_BINDIR) $(BIN)/python -m pytest -q tests/db tests/test_migrations.py tests/test_source.py
 
 lint: $(BIN)/lendgres
 	$(BIN)/ruff check api tests bench
@@ -36,7 +36,7 @@ lint: $(BIN)/lendgres
 
 # Regenerates db/schema.sql from the migrations (CI checks that it matches: tests/test_migrations.py).
 schema: $(BIN)/lendgres
-	$(BIN)/python -m tests.pgserver db/schema.sql
+	$(BIN)/python -m lendgres.devtools.schema db/schema.sql
 
 check: lint test-all test-pg15
 

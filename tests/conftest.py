@@ -12,7 +12,7 @@ from pytest_postgresql.executors.noop import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from lendgres import migrations
-from tests import pgserver
+from lendgres.devtools import server as throwaway
 
 # The roles of the permission matrix (lending_private.actor_role), in the order the issue lists them.
 ACTOR_ROLES = ("reader", "intake", "underwriter", "reviewer", "servicer", "admin")
@@ -43,8 +43,8 @@ API_KEYS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[pgserver.Server]:
-    server = pgserver.start()
+def pg_server() -> Iterator[throwaway.Server]:
+    server = throwaway.start()
     try:
         yield server
     finally:
@@ -72,9 +72,9 @@ def migrate_template(host: str, port: int, user: str, dbname: str, **_: object) 
 
 
 @pytest.fixture(scope="session")
-def postgresql_noproc(pg_server: pgserver.Server) -> Iterator[NoopExecutor]:
+def postgresql_noproc(pg_server: throwaway.Server) -> Iterator[NoopExecutor]:
     executor = NoopExecutor(
-        host=str(pg_server.socket_dir), port=pgserver.PORT, user="postgres", options="", dbname="lendgres_test"
+        host=str(pg_server.socket_dir), port=throwaway.PORT, user="postgres", options="", dbname="lendgres_test"
     )
     janitor = DatabaseJanitor(
         user=executor.user, host=executor.host, port=executor.port, dbname=executor.template_dbname, as_template=True

@@ -23,8 +23,8 @@ import psycopg
 import pytest
 
 from lendgres import migrations
+from lendgres.devtools.server import Server
 from tests.conftest import role_url
-from tests.pgserver import Server
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from lendgres import migrations
-from tests.pgserver import Server
+from lendgres.devtools.server import Server
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "db" / "schema.sql"
 

