@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Debian's PostgreSQL 15, for proving the SQL on the oldest server we support.
 PG15_BINDIR := /usr/lib/postgresql/15/bin
 
-.PHONY: run test test-all test-pg15 lint schema check bench clean
+.PHONY: run test test-all test-pg15 lint schema migration check bench clean
 
 $(BIN)/lendgres: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(BIN)/lendgres
 # Regenerates db/schema.sql from the migrations (CI checks that it matches: tests/test_migrations.py).
 schema: $(BIN)/lendgres
 	$(BIN)/python -m lendgres.devtools.schema db/schema.sql
+
+# Writes the next migration from what changed in db/src since the branch point (NAME=what_it_does), or, without
+# NAME, finishes the one being written: see db/README.md. BASE=<commit> compares db/src with another commit.
+migration: $(BIN)/lendgres
+	$(BIN)/python -m lendgres.devtools.new_migration $(NAME) $(if $(BASE),--base $(BASE))
 
 check: lint test-all test-pg15
 

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from lendgres import migrations
+from lendgres.devtools.new_migration import placeholders
 from lendgres.devtools.server import Server
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "db" / "schema.sql"
@@ -38,6 +39,14 @@ def schema_dump(pg_server: Server, database: str, *options: str) -> str:
         text=True,
     ).stdout
     return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_no_migration_keeps_a_placeholder_to_write_by_hand() -> None:
+    """`make migration` leaves placeholders for what only a person can write, and refuses to finish while one is
+    left; none may reach main."""
+    left = {path.name: placeholders(path) for path in migrations.migrations_dir().glob("*.sql")}
+
+    assert not {name: lines for name, lines in left.items() if lines}
 
 
 def test_an_empty_database_migrates_once(pg_server: Server, empty_database: str) -> None:
