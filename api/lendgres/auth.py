@@ -70,9 +70,10 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._cache: dict[str, Identity] = {}
 
-    async def identify(self, api_key: str) -> Identity:
+    async def identify(self, api_key: str, fresh: bool = False) -> Identity:
+        """The key's identity; from the cache unless `fresh`, when the database is asked again."""
         now = time.monotonic()
-        cached = self._cache.get(api_key)
+        cached = None if fresh else self._cache.get(api_key)
         if cached is not None and now - cached.resolved_at < self._cache_seconds and cached.expires_at > time.time():
             return cached
         if not KEY_SHAPE.fullmatch(api_key):
@@ -121,11 +122,12 @@ def bearer_key(request: Request) -> str | None:
     return key.strip() if scheme.lower() == "bearer" else None
 
 
-async def identify(request: Request, api_key: str | None) -> Identity:
-    """The identity behind a bearer key, remembered in request.state for the handler and the request log."""
+async def identify(request: Request, api_key: str | None, fresh: bool = False) -> Identity:
+    """The identity behind a bearer key, remembered in request.state for the handler and the request log. `fresh`
+    asks the database even when the key was resolved a moment ago."""
     if not api_key:
         raise unauthenticated("Send an API key: `Authorization: Bearer <key>`")
-    identity: Identity = await request.app.state.authenticator.identify(api_key)
+    identity: Identity = await request.app.state.authenticator.identify(api_key, fresh)
     request.state.actor = identity.actor
     return identity
 

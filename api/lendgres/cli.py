@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from . import db, embedded, migrations
+from . import db, embedded, health, migrations
 from .settings import Settings
 
 log = logging.getLogger("lendgres")
@@ -137,12 +137,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(migrations.migrate(_admin_url()), end="", flush=True)
         api_url = external
         asyncio.run(_require_api_role(api_url, gateway=True))
-        found = asyncio.run(_schema_version(api_url))
-        if migrations.is_behind(found):
-            raise RuntimeError(
-                f"the database is at migration {found}, this code needs {migrations.latest_version()}: "
-                "run `lendgres migrate` (or serve --migrate)"
-            )
+        state = asyncio.run(_readiness(api_url))
+        if not state.ready:
+            raise RuntimeError(f"{state.detail}: run `lendgres migrate` (or serve --migrate)")
     os.environ["LENDGRES_API_DATABASE_URL"] = api_url
     if (
         args.host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
@@ -196,17 +193,12 @@ def _db_url(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _schema_version(url: str) -> str | None:
-    connection = await asyncpg.connect(url)
+async def _readiness(url: str) -> health.Readiness:
+    database = db.Database(url, size=1)
     try:
-        version: str | None = json.loads(await connection.fetchval("select lending.schema_version()"))["version"]
-        return version
-    except asyncpg.UndefinedFunctionError:
-        return None
-    except asyncpg.InvalidSchemaNameError:
-        return None
+        return await health.readiness(database)
     finally:
-        await connection.close()
+        await database.close()
 
 
 async def _require_api_role(url: str, gateway: bool = False) -> None:

@@ -10,9 +10,10 @@ import functools
 import re
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
+from fastapi import Depends, Request
 
 from .errors import Problem
 from .settings import Settings
@@ -203,6 +204,16 @@ async def connect(settings: Settings) -> Database:
         await database.close()
         raise
     return database
+
+
+def database(request: Request) -> Database:
+    """The app's database: how every handler reaches it, as a FastAPI dependency (DatabaseDep) or, for an MCP tool,
+    called with the request that carried the call."""
+    found: Database = request.app.state.database
+    return found
+
+
+DatabaseDep = Annotated[Database, Depends(database)]
 
 
 @functools.lru_cache(maxsize=256)

@@ -177,10 +177,18 @@ def methods_served(scope: Scope) -> set[str]:
 
 
 def from_request_validation(exc: RequestValidationError) -> Problem:
-    errors = []
-    for error in exc.errors():
-        location, *path = error.get("loc", ("body",))
-        errors.append({"location": location, "field": ".".join(str(p) for p in path), "message": error.get("msg", "")})
+    """FastAPI's errors, each located by its first step (path, query, header or body)."""
+    return from_validation_errors([(error["loc"][0], [{**error, "loc": error["loc"][1:]}]) for error in exc.errors()])
+
+
+def from_validation_errors(failures: list[tuple[str, list[Any]]]) -> Problem:
+    """A validation_failed problem from pydantic's errors, each list with the location of what it validated: the
+    same problem whether FastAPI validated a request or an MCP tool call validated its arguments."""
+    errors = [
+        {"location": location, "field": ".".join(str(step) for step in error["loc"]), "message": error.get("msg", "")}
+        for location, found in failures
+        for error in found
+    ]
     summary = "; ".join(f"{e['field'] or e['location']}: {e['message']}" for e in errors)
     return Problem(
         422, "validation_failed", "Validation failed", f"The request is malformed: {summary}", {"errors": errors}

@@ -1,5 +1,4 @@
-"""The HTTP plumbing every route shares: exact JSON parsing, problem answers, request ids, and the unpacking of
-the envelopes that writing functions return."""
+"""The HTTP plumbing every route shares: exact JSON parsing, problem answers, request ids and the request log."""
 
 from __future__ import annotations
 
@@ -209,16 +208,3 @@ def _json_string(value: str | None) -> str:
 def json_text(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response whose body is JSON text the database produced, passed through untouched."""
     return Response(text, status, headers, media_type=JSON)
-
-
-def envelope(result: str, location: str | None = None) -> Response:
-    """Unpacks a writing function's envelope {status, body, replayed} into status code, headers and body.
-
-    `location` is a template filled from the body, e.g. "/loans/{application_id}".
-    """
-    unpacked = json.loads(result)
-    body = unpacked["body"]
-    headers = {"Idempotent-Replayed": "true" if unpacked.get("replayed") else "false"}
-    if location is not None:
-        headers["Location"] = location.format(**body)
-    return Response(json.dumps(body), unpacked["status"], headers, media_type=JSON)

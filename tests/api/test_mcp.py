@@ -17,6 +17,7 @@ from tests.conftest import bearer
 
 pytestmark = pytest.mark.anyio
 
+# Every operation is a tool: the loans, the events feed, and the caller's identity and the admin operations.
 TOOLS = {
     "submit_application",
     "get_application",
@@ -25,6 +26,13 @@ TOOLS = {
     "withdraw_application",
     "get_application_audit",
     "wait_for_events",
+    "who_am_i",
+    "list_actors",
+    "create_actor",
+    "update_actor",
+    "list_api_keys",
+    "create_api_key",
+    "revoke_api_key",
 }
 
 
@@ -150,8 +158,9 @@ async def test_mcp_needs_a_valid_key(served):
 
 async def test_tool_arguments_are_checked_against_their_schemas(served):
     async with client(served) as mcp:
-        bad_amount = await mcp.call_tool("submit_application", {"applicant_name": "Jane Doe", "amount": "1e5"})
+        bad_amount = await mcp.call_tool("submit_application", {"applicant_name": "Jane Doe", "amount": "lots"})
         assert bad_amount.is_error
+        assert problem_of(bad_amount)["errors"][0]["field"] == "amount"
         unknown = await mcp.call_tool("get_application", {"application_id": 424242})
         assert unknown.is_error and problem_of(unknown)["code"] == "not_found"
         invalid = await mcp.call_tool("submit_application", {"applicant_name": " ", "amount": "0"})

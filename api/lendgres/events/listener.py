@@ -21,9 +21,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
 
-from . import db
+from .. import db
 
 log = logging.getLogger("lendgres")
 
@@ -160,38 +159,22 @@ class EventsListener:
         return None if self._connection is None or self._connection.is_closed() else self._connection.get_server_pid()
 
 
-async def read_events(
-    app: FastAPI,
-    actor: str,
-    after: str | None,
-    limit: int,
-    wait: float,
-    application_id: int | None,
-    event_type: str | None,
-) -> str:
-    """Reads the feed; when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
+async def read_events(listener: EventsListener, database: db.Database, actor: str, wait: float, **query: Any) -> str:
+    """Reads the feed as `actor` (lending.events_after with `query`: after, limit, application_id, event_type);
+    when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    listener: EventsListener = app.state.events_listener
     async with listener.waiting():
         while True:
             changed = listener.next_change()
-            result = await db.call(
-                app.state.database,
-                "lending.events_after",
-                after=after,
-                limit=limit,
-                application_id=application_id,
-                event_type=event_type,
-                actor=actor,
-            )
+            result = await db.call(database, "lending.events_after", **query, actor=actor)
             remaining = deadline - loop.time()
             if remaining <= 0 or json.loads(result)["events"]:
                 return result
             if not listener.watched():
                 # Nobody was watching, so changes did not notify: register, then read again before waiting. (While
                 # the listening connection is down there is nothing to register; its reconnection wakes waiters.)
-                await listener.watch(app.state.database, actor)
+                await listener.watch(database, actor)
                 if listener.watched():
                     continue
             with contextlib.suppress(TimeoutError):

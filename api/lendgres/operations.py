@@ -1,0 +1,360 @@
+"""Operations, each declared once: the lending function it calls, what it takes and what it answers, and how it is
+reached over HTTP and as an MCP tool.
+
+An operation is the unit of the API. Its declaration (an `Operation`, in the package of its domain) is read in
+two places: `http_route` makes its FastAPI route, and mcp_server.py its MCP tool. Both validate with the same
+models, call the function the same way through `run`, as the caller's actor, and answer failures with the same
+problem documents; so an agent gets the same inputs, errors and permissions whichever face it uses. To add an
+operation, declare it beside its domain's others and list it in that domain's OPERATIONS.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from starlette.responses import Response
+
+from . import db, errors
+from .auth import acting_actor
+from .errors import Problem
+from .http import JSON
+from .models import Text
+
+# How an operation treats an Idempotency-Key (the MCP tools' idempotency_key argument):
+#   "key"     it is passed to the function, which replays the first answer to a retry with the same key and body;
+#   "refused" it is refused with a 422: a replay could not be honest (a new API key's secret is shown once);
+#   "none"    it is ignored: the operation reads, or repeating it changes nothing.
+Idempotency = Literal["key", "refused", "none"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What an operation is run for, whichever face it came through: the database, the acting actor, the request
+    id, and the request itself (for what only some operations need, such as the events listener)."""
+
+    request: Request
+    database: db.Database
+    actor: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an operation answered: the status and the JSON text of the document, and whether it was a replay."""
+
+    status: int
+    body: str
+    replayed: bool | None = None  # for writes: whether an idempotency key replayed an earlier answer
+
+    def document(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the API. See the module's docstring."""
+
+    name: str  # the MCP tool's name and the route's operationId
+    summary: str  # one line, for the OpenAPI summary
+    description: str  # when to use it, written for a model choosing among tools; also the route's description
+    function: str  # the lending function it calls, once per request
+    method: Literal["GET", "POST", "PATCH"]
+    path: str
+    result: type[BaseModel]  # documents the answer: the route's response model, the tool's output schema
+    tag: str
+    # What it takes. Path parameters by name, with their types; then a query (GET) or a JSON body (POST, PATCH).
+    path_parameters: Mapping[str, Any] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    body_optional: bool = False
+    # HTTP only: the tutorial's query form, which stands in for the body (see TutorialDecision).
+    tutorial_query: type[BaseModel] | None = None
+    writes: bool = False  # passes the request id, and the function answers an envelope {status, body, replayed}
+    idempotency: Idempotency = "none"
+    final: bool = False  # what it does cannot be undone (the tool's destructive hint)
+    if_match: bool = False  # If-Match carries expected_version, as an ETag
+    etag: bool = False  # the answer's ETag is the document's version
+    location: str | None = None  # Location of what a 201 made, filled from the answer: "/loans/{application_id}"
+    status_code: int = 200
+    problems: tuple[int, ...] = ()  # the problem statuses it answers besides 401, 403, 422 and 503
+    # Instead of one call of `function` (the events feed waits for changes between its calls).
+    perform: Callable[[Caller, dict[str, Any]], Awaitable[str]] | None = None
+
+    def __post_init__(self) -> None:
+        if set(re.findall(r"{(\w+)}", self.path)) != set(self.path_parameters):
+            raise ValueError(f"{self.name}: its path parameters are not those its path names")
+        if (self.query is not None) != (self.method == "GET") or (self.body is not None) == (self.method == "GET"):
+            raise ValueError(f"{self.name}: a GET takes a query, a POST or PATCH a body")
+
+
+async def run(operation: Operation, caller: Caller, arguments: dict[str, Any]) -> Answer:
+    """Runs an operation with validated arguments (named as the function's parameters) for a caller."""
+    if operation.perform is not None:
+        return Answer(operation.status_code, await operation.perform(caller, arguments))
+    if operation.writes:
+        arguments = {**arguments, "request_id": caller.request_id}
+    result = await db.call(caller.database, operation.function, **arguments, actor=caller.actor)
+    if not operation.writes:
+        return Answer(operation.status_code, result)
+    envelope = json.loads(result)
+    return Answer(envelope["status"], json.dumps(envelope["body"]), bool(envelope.get("replayed")))
+
+
+def arguments_of(
+    operation: Operation,
+    path: Mapping[str, Any],
+    given: BaseModel | None,
+    idempotency_key: str | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """The function's arguments from an operation's validated inputs: its path parameters, its query or body (by
+    field name, which is the function's parameter name), and the key and version a face carries apart."""
+    arguments = {**path, **(given.model_dump() if given is not None else {})}
+    if operation.idempotency == "key":
+        arguments["idempotency_key"] = idempotency_key
+    if expected_version is not None:
+        arguments["expected_version"] = expected_version
+    return arguments
+
+
+# The HTTP face --------------------------------------------------------------------------------------------------
+
+IdempotencyKeyHeader = Annotated[
+    Text | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: a repeat with the same body replays the first response and writes nothing; "
+        "reusing it for another body is refused. Kept 24 hours.",
+    ),
+]
+IfMatchHeader = Annotated[
+    str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
+]
+_ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
+
+_PROBLEM_DESCRIPTIONS = {
+    401: "No valid API key (code unauthenticated): missing, unknown, expired or revoked, or its actor deactivated.",
+    403: "The key's actor may not do this (code forbidden); detail names the operation and the roles that may.",
+    404: "No such application, actor or key (code not_found).",
+    409: "Conflict: invalid_transition, version_conflict, applicant_exists, actor_exists or conflict; the body says "
+    "which.",
+    412: "If-Match named a stale version (code version_conflict).",
+    422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
+    503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses of a route, for the OpenAPI document."""
+    from .models import ProblemDetails
+
+    return {
+        status: {
+            "model": ProblemDetails,
+            "content": {"application/problem+json": {}},
+            "description": _PROBLEM_DESCRIPTIONS[status],
+        }
+        for status in statuses
+    }
+
+
+def http_route(operation: Operation) -> dict[str, Any]:
+    """The keyword arguments of FastAPI's add_api_route that serve `operation`.
+
+    The endpoint's signature is made from the declaration, so that FastAPI solves and documents its path
+    parameters, its query or body and its headers as it would those of a hand-written route."""
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("database", inspect.Parameter.KEYWORD_ONLY, annotation=db.DatabaseDep),
+    ]
+
+    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> None:
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+        )
+
+    for name, annotation in operation.path_parameters.items():
+        parameter(name, Annotated[annotation, Path()])
+    if operation.query is not None:
+        parameter("query", Annotated[operation.query, Query()])
+    if operation.tutorial_query is not None:
+        parameter("tutorial", Annotated[operation.tutorial_query, Query()])
+    if operation.body is not None:
+        if operation.body_optional:
+            parameter("body", Annotated[operation.body | None, Body()], None)
+        else:
+            parameter("body", Annotated[operation.body, Body()])
+    if operation.if_match:
+        parameter("if_match", IfMatchHeader, None)
+    if operation.idempotency == "key":
+        parameter("idempotency_key", IdempotencyKeyHeader, None)
+
+    async def endpoint(request: Request, database: db.Database, **inputs: Any) -> Response:
+        path = {name: inputs[name] for name in operation.path_parameters}
+        given = inputs.get("query") or _body(operation, inputs)
+        expected_version = _expected_version(inputs.get("if_match"), getattr(given, "expected_version", None))
+        if operation.idempotency == "refused" and "idempotency-key" in request.headers:
+            raise _idempotency_key_refused("header", "Idempotency-Key")
+        arguments = arguments_of(operation, path, given, inputs.get("idempotency_key"), expected_version)
+        caller = Caller(request, database, acting_actor(request), request.state.request_id)
+        return http_response(operation, await run(operation, caller, arguments))
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    responses: dict[int | str, dict[str, Any]] = {
+        **problems(*sorted({*operation.problems, 422}), 401, 403, 503),
+    }
+    headers = {}
+    if operation.location is not None:
+        headers["Location"] = {"description": operation.location}
+    if operation.etag:
+        headers["ETag"] = {"description": 'The version, e.g. "3".'}
+    if headers:
+        responses[operation.status_code] = {"headers": headers}
+    return {
+        "path": operation.path,
+        "endpoint": endpoint,
+        "methods": [operation.method],
+        "name": operation.name,
+        "operation_id": operation.name,
+        "summary": operation.summary,
+        "description": operation.description,
+        "response_model": operation.result,
+        "status_code": operation.status_code,
+        "responses": responses,
+        "tags": [operation.tag],
+    }
+
+
+def _body(operation: Operation, inputs: dict[str, Any]) -> BaseModel | None:
+    """The request's body, or what the tutorial's query form stands for in its place (never both)."""
+    body: BaseModel | None = inputs.get("body")
+    if operation.tutorial_query is None:
+        return body
+    tutorial = inputs["tutorial"]
+    if body is None:
+        stood_for: BaseModel | None = tutorial.as_body()
+        if stood_for is None:
+            raise Problem.invalid(
+                "body",
+                "",
+                "Field required",
+                "Send a JSON body {outcome, reason} (or the legacy query parameters approved and reason)",
+            )
+        return stood_for
+    if tutorial.given():
+        raise Problem.invalid(
+            "query",
+            "approved",
+            "not allowed with a body",
+            "Send either a JSON body or the legacy query parameters, not both",
+        )
+    return body
+
+
+def _expected_version(if_match: str | None, expected_version: int | None) -> int | None:
+    """If-Match carries the version as an ETag; it means the same as expected_version in the body."""
+    if if_match is None or if_match.strip() == "*":
+        return expected_version
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise Problem.invalid(
+            "header", "If-Match", 'must be an ETag such as "3"', 'If-Match must be an ETag such as "3"'
+        )
+    if match.group(1):
+        # If-Match compares strongly (RFC 9110): a weak tag never matches.
+        raise Problem(
+            412, "version_conflict", "Version conflict", "If-Match cannot be met by a weak ETag", {"if_match": if_match}
+        )
+    version = int(match.group(2))
+    if expected_version is not None and expected_version != version:
+        raise Problem.invalid(
+            "header",
+            "If-Match",
+            "names another version than expected_version",
+            "If-Match and expected_version disagree",
+        )
+    return version
+
+
+def _idempotency_key_refused(location: str, name: str) -> Problem:
+    # Ignoring it would let a client believe its retry safe, and each retry would make one more live key.
+    message = (
+        "is not accepted here: a replay would have to keep the key's secret. Send the request without it; "
+        "if an earlier attempt may have made a key, GET /keys?actor=... lists it and "
+        "POST /keys/{key_id}/revoke revokes it"
+    )
+    return Problem.invalid(location, name, message, f"{name} {message}")
+
+
+def http_response(operation: Operation, answer: Answer) -> Response:
+    headers = {}
+    if answer.replayed is not None:
+        headers["Idempotent-Replayed"] = "true" if answer.replayed else "false"
+    if operation.location is not None:
+        headers["Location"] = operation.location.format(**answer.document())
+    if operation.etag:
+        headers["ETag"] = f'"{answer.document()["version"]}"'
+    return Response(answer.body, answer.status, headers, media_type=JSON)
+
+
+# The MCP face ---------------------------------------------------------------------------------------------------
+
+
+def tool_arguments_model(operation: Operation) -> type[BaseModel]:
+    """The MCP tool's arguments, flat: its path parameters, its query or body fields, and idempotency_key; each
+    the field its HTTP twin validates with, so that the schemas agree. For the tool's input schema."""
+    fields: dict[str, Any] = {name: (annotation, ...) for name, annotation in operation.path_parameters.items()}
+    for given in (operation.query, operation.body):
+        if given is not None:
+            fields.update({name: (info.annotation, info) for name, info in given.model_fields.items()})
+    if operation.idempotency == "key":
+        fields["idempotency_key"] = (
+            Text | None,
+            Field(None, description="Send the same key when retrying the same call: it is done once."),
+        )
+    model: type[BaseModel] = create_model(
+        f"{operation.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model
+
+
+def tool_call_arguments(operation: Operation, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The function's arguments from a tool call's, validated piece by piece with the models of the HTTP route: a
+    bad argument is the same problem, with the same location and message, as the same input over HTTP."""
+    remaining = dict(given)
+    failures: list[tuple[str, list[Any]]] = []
+    path: dict[str, Any] = {}
+    for name, annotation in operation.path_parameters.items():
+        if name not in remaining:
+            failures.append(("path", [{"loc": (name,), "msg": "Field required"}]))
+            continue
+        try:
+            path[name] = TypeAdapter(annotation).validate_python(remaining.pop(name))
+        except ValidationError as exc:
+            failures.append(("path", [{**error, "loc": (name, *error["loc"])} for error in exc.errors()]))
+    idempotency_key = None
+    if operation.idempotency in ("key", "refused") and "idempotency_key" in remaining:
+        if operation.idempotency == "refused":
+            raise _idempotency_key_refused("arguments", "idempotency_key")
+        try:
+            idempotency_key = TypeAdapter(Text | None).validate_python(remaining.pop("idempotency_key"))
+        except ValidationError as exc:
+            failures.append(("arguments", [{**error, "loc": ("idempotency_key",)} for error in exc.errors()]))
+    model = operation.query or operation.body
+    location = "query" if operation.query is not None else "body"
+    validated: BaseModel | None = None
+    if model is not None and (remaining or not operation.body_optional):
+        try:
+            validated = model.model_validate(remaining)
+        except ValidationError as exc:
+            failures.append((location, exc.errors()))
+    if failures:
+        raise errors.from_validation_errors(failures)
+    return arguments_of(operation, path, validated, idempotency_key)
