@@ -126,14 +126,11 @@ def arguments_of(
 
 # The HTTP face --------------------------------------------------------------------------------------------------
 
-IdempotencyKeyHeader = Annotated[
-    Text | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retry-safe key: a repeat with the same body replays the first response and writes nothing; "
-        "reusing it for another body is refused. Kept 24 hours.",
-    ),
-]
+IDEMPOTENCY_KEY = (
+    "Retry-safe key: a repeat with the same arguments replays the first answer and writes nothing; reusing it for "
+    "other arguments is refused. Kept 24 hours."
+)
+IdempotencyKeyHeader = Annotated[Text | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY)]
 IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
@@ -187,7 +184,7 @@ def http_route(operation: Operation) -> dict[str, Any]:
     if operation.tutorial_query is not None:
         parameter("tutorial", Annotated[operation.tutorial_query, Query()])
     if operation.body is not None:
-        if operation.body_optional:
+        if operation.body_optional or operation.tutorial_query is not None:
             parameter("body", Annotated[operation.body | None, Body()], None)
         else:
             parameter("body", Annotated[operation.body, Body()])
@@ -233,29 +230,29 @@ def http_route(operation: Operation) -> dict[str, Any]:
 
 
 def _body(operation: Operation, inputs: dict[str, Any]) -> BaseModel | None:
-    """The request's body, or what the tutorial's query form stands for in its place (never both)."""
+    """The request's body, or what the tutorial's query form stands for in its place (never both). Without either,
+    the body is validated as empty, so that the problem names the fields it needs, as the MCP tool's does."""
     body: BaseModel | None = inputs.get("body")
     if operation.tutorial_query is None:
         return body
     tutorial = inputs["tutorial"]
-    if body is None:
-        stood_for: BaseModel | None = tutorial.as_body()
-        if stood_for is None:
-            raise Problem.invalid(
-                "body",
-                "",
-                "Field required",
-                "Send a JSON body {outcome, reason} (or the legacy query parameters approved and reason)",
-            )
-        return stood_for
-    if tutorial.given():
+    if body is not None and tutorial.given():
         raise Problem.invalid(
             "query",
             "approved",
             "not allowed with a body",
             "Send either a JSON body or the legacy query parameters, not both",
         )
-    return body
+    if body is not None:
+        return body
+    stood_for: BaseModel | None = tutorial.as_body()
+    if stood_for is not None:
+        return stood_for
+    assert operation.body is not None  # the tutorial's form stands for a body
+    try:
+        return operation.body.model_validate({})
+    except ValidationError as exc:
+        raise errors.from_validation_errors([("body", exc.errors())]) from exc
 
 
 def _expected_version(if_match: str | None, expected_version: int | None) -> int | None:
@@ -315,10 +312,7 @@ def tool_arguments_model(operation: Operation) -> type[BaseModel]:
         if given is not None:
             fields.update({name: (info.annotation, info) for name, info in given.model_fields.items()})
     if operation.idempotency == "key":
-        fields["idempotency_key"] = (
-            Text | None,
-            Field(None, description="Send the same key when retrying the same call: it is done once."),
-        )
+        fields["idempotency_key"] = (Text | None, Field(None, description=IDEMPOTENCY_KEY))
     model: type[BaseModel] = create_model(
         f"{operation.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )

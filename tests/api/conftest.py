@@ -3,11 +3,14 @@ database, connected as the HTTP service's login role, and is driven through http
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from lendgres.app import create_app
@@ -28,6 +31,24 @@ async def app(postgresql: psycopg.Connection) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The app (its lifespan already running) behind a real HTTP server on a free local port, for MCP clients."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):  # uvicorn exposes startup only as a flag
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await serving
 
 
 @pytest.fixture

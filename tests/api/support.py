@@ -1,15 +1,22 @@
-"""Helpers shared by the HTTP tests: the problem document's contract, and short ways to file and decide."""
+"""Helpers shared by the HTTP and MCP tests: the problem document's contract, short ways to file and decide, and MCP
+clients (the SDK's, and one that writes JSON-RPC by hand)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import httpx2
 import psycopg
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.conftest import bearer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
@@ -94,3 +101,73 @@ def case(name: object) -> Iterator[None]:
         yield
     except AssertionError as exc:
         raise AssertionError(f"case {name!r}: {exc}") from exc
+
+
+# MCP -----------------------------------------------------------------------------------------------------------
+
+
+def mcp_client(url: str, actor: str = "underwriter-1") -> Client:
+    """The SDK's client of the server at `url` (the `served` fixture), sending `actor`'s API key."""
+    http = httpx2.AsyncClient(headers=bearer(actor), timeout=30)
+    return Client(streamable_http_client(f"{url}/mcp", http_client=http))
+
+
+def problem_of(result: Any) -> dict[str, Any]:
+    """The problem document a tool error carries."""
+    assert result.is_error, result
+    problem: dict[str, Any] = json.loads(result.content[0].text)
+    return problem
+
+
+class RawMcp:
+    """A session of JSON-RPC messages written by hand, for what the SDK's client cannot send: numbers as the client
+    wrote them (the SDK writes floats), arguments its schema check would refuse, headers of our choosing."""
+
+    PROTOCOL = "2025-06-18"
+
+    def __init__(self, url: str, actor: str = "underwriter-1") -> None:
+        self.url = f"{url}/mcp"
+        self.http = httpx.AsyncClient(
+            headers={**bearer(actor), "Accept": "application/json, text/event-stream"}, timeout=30
+        )
+        self.session: dict[str, str] = {}
+        self.ids = 0
+
+    async def __aenter__(self) -> RawMcp:
+        initialize = {"protocolVersion": self.PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+        response = await self.send("initialize", json.dumps(initialize))
+        assert response.status_code == 200, response.text
+        self.session = {"Mcp-Session-Id": response.headers["mcp-session-id"], "Mcp-Protocol-Version": self.PROTOCOL}
+        notified = await self.http.post(
+            self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=self.session
+        )
+        assert notified.status_code == 202, notified.text
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.http.aclose()
+
+    async def send(self, method: str, params_json: str) -> httpx.Response:
+        """Posts one request whose params are the JSON text given, byte for byte."""
+        self.ids += 1
+        body = f'{{"jsonrpc": "2.0", "id": {self.ids}, "method": {json.dumps(method)}, "params": {params_json}}}'
+        return await self.http.post(
+            self.url, content=body.encode(), headers={**self.session, "Content-Type": "application/json"}
+        )
+
+    async def call_tool(self, name: str, arguments_json: str) -> dict[str, Any]:
+        """Calls a tool with arguments written as JSON text; returns the JSON-RPC result (a CallToolResult)."""
+        response = await self.send("tools/call", f'{{"name": {json.dumps(name)}, "arguments": {arguments_json}}}')
+        assert response.status_code == 200, response.text
+        for message in _messages(response):
+            if message.get("id") == self.ids:
+                result: dict[str, Any] = message["result"]
+                return result
+        raise AssertionError(f"no answer to the call: {response.text}")
+
+
+def _messages(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON-RPC messages of a response, whether JSON or a stream of server-sent events."""
+    if response.headers["content-type"].startswith("application/json"):
+        return [response.json()]
+    return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]

@@ -1,18 +1,15 @@
-"""/mcp driven by the MCP SDK's own client over HTTP, against a real uvicorn server and database."""
+"""/mcp driven by the MCP SDK's own client, and by JSON-RPC written by hand, over HTTP against a real uvicorn server
+and database."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-import uvicorn
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
+from tests.api.support import RawMcp, assert_problem, problem_of
+from tests.api.support import mcp_client as client
 from tests.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -34,36 +31,6 @@ TOOLS = {
     "create_api_key",
     "revoke_api_key",
 }
-
-
-@pytest.fixture
-async def served(app) -> AsyncIterator[str]:
-    """The app (its lifespan already running) behind a real HTTP server on a free local port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):  # uvicorn exposes startup only as a flag
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
-
-
-def problem_of(result) -> dict:
-    """The problem document in a tool error, after the SDK's "Error executing tool <name>: " prefix."""
-    text = result.content[0].text
-    return json.loads(text[text.index("{") :])
-
-
-def client(url: str, actor: str = "underwriter-1") -> Client:
-    """The SDK's client, sending `actor`'s API key with every request."""
-    http = httpx2.AsyncClient(headers=bearer(actor), timeout=30)
-    return Client(streamable_http_client(f"{url}/mcp", http_client=http))
 
 
 async def test_an_agent_files_decides_and_follows_an_application(served, postgresql):
@@ -175,3 +142,41 @@ async def test_unknown_hosts_are_refused(served):
             f"{served}/mcp", content=b"{}", headers={"Host": "evil.example", "Content-Type": "application/json"}
         )
     assert response.status_code in (403, 421), response.text
+
+
+async def test_a_deactivated_actor_is_refused_at_once_even_in_an_open_session(served, http):
+    """/mcp asks the database about the key on every request: an MCP session outlives any cache, and opening one
+    or listing tools calls no function that would check the actor."""
+    async with RawMcp(served, "intake-agent") as mcp:
+        assert (await mcp.send("tools/list", "{}")).status_code == 200
+        assert (await http.patch("/actors/intake-agent", json={"active": False})).status_code == 200
+
+        refused = await mcp.send("tools/list", "{}")
+
+        assert_problem(refused, 401, "unauthenticated")
+    with pytest.raises(AssertionError, match="401"):
+        async with RawMcp(served, "intake-agent"):
+            pass
+
+
+async def test_a_crash_in_a_tool_is_an_internal_error_problem_logged_with_its_request_id(served, postgresql, caplog):
+    postgresql.execute("revoke execute on function lending.get_application(bigint, text) from lending_api")
+
+    async with RawMcp(served, "test-admin") as mcp:
+        result = await mcp.call_tool("get_application", '{"application_id": 1}')
+
+    assert result["isError"]
+    problem = json.loads(result["content"][0]["text"])
+    assert (problem["status"], problem["code"]) == (500, "internal_error")
+    assert "permission" not in problem["detail"] and problem["request_id"]
+    [logged] = [r for r in caplog.records if r.name == "lendgres" and problem["request_id"] in r.getMessage()]
+    assert logged.exc_info is not None and "permission denied" in str(logged.exc_info[1])
+
+
+async def test_an_unknown_tool_is_a_problem(served):
+    async with RawMcp(served, "test-admin") as mcp:
+        result = await mcp.call_tool("no_such_tool", "{}")
+
+    assert result["isError"]
+    problem = json.loads(result["content"][0]["text"])
+    assert (problem["status"], problem["code"]) == (404, "not_found") and "no_such_tool" in problem["detail"]

@@ -68,7 +68,6 @@ DECIDE_APPLICATION = Operation(
     tag=TAG,
     path_parameters={"application_id": ApplicationId},
     body=DecisionRequest,
-    body_optional=True,
     tutorial_query=TutorialDecision,
     writes=True,
     idempotency="key",

@@ -104,7 +104,7 @@ class TutorialDecision(Strict):
         return self.approved is not None or self.reason is not None
 
     def as_body(self) -> DecisionRequest | None:
-        """The decision it stands for; None when `approved` is missing, which the body then must give."""
+        """The decision it stands for; None when `approved` is missing."""
         if self.approved is None:
             return None
         return DecisionRequest(outcome="approved" if self.approved else "rejected", reason=self.reason or "")
