@@ -206,9 +206,10 @@ async def connect(settings: Settings) -> Database:
     return database
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     """The app's database: how every handler reaches it, as a FastAPI dependency (DatabaseDep) or, for an MCP tool,
-    called with the request that carried the call."""
+    awaited with the request that carried the call. A coroutine, because FastAPI runs a plain function dependency
+    in a worker thread: a thread switch per request, for a field lookup."""
     found: Database = request.app.state.database
     return found
 

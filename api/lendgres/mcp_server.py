@@ -69,7 +69,7 @@ def mount(app: FastAPI, served: Iterable[Operation], allowed_hosts: list[str]) -
             if operation is None:
                 raise errors.Problem(404, "not_found", "Not found", f"There is no tool named {call.name!r}", {})
             arguments = operations.tool_call_arguments(operation, _exact_arguments(request, call))
-            caller = Caller(request, db.database(request), acting_actor(request), request.state.request_id)
+            caller = Caller(request, await db.database(request), acting_actor(request), request.state.request_id)
             answer = await operations.run(operation, caller, arguments)
         except Exception as exc:
             problem = errors.from_exception(request, exc)

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -20,6 +21,22 @@ from tests.conftest import bearer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
+
+
+class RawNumber(str):
+    """A number to be written into JSON text as is."""
+
+
+def json_text(value: Any) -> str:
+    """JSON text of `value`, with Decimals and RawNumbers written as the numbers they are (json.dumps would turn a
+    Decimal into a float or refuse it), and NaN and Infinity as bare constants (which the server parses)."""
+    if isinstance(value, (RawNumber, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(key)}: {json_text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(json_text(item) for item in value) + "]"
+    return json.dumps(value, allow_nan=True)
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from lendgres.app import create_app
 from lendgres.settings import Settings
 from tests.api.support import apply, assert_problem
 from tests.conftest import ACTOR_ROLES, bearer, role_url
-from tests.db.test_permissions import MATRIX
+from tests.db.access.test_permissions import MATRIX
 
 pytestmark = pytest.mark.anyio
 

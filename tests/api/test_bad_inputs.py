@@ -22,7 +22,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.support import apply, assert_problem, assert_well_formed_problem, case, error_fields
+from tests.api.support import (
+    RawNumber,
+    apply,
+    assert_problem,
+    assert_well_formed_problem,
+    case,
+    error_fields,
+    json_text,
+)
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.
@@ -286,20 +294,6 @@ TEXT = st.characters(exclude_categories=())
 URL_TEXT = st.characters(exclude_categories=("Cs",))
 
 
-class RawNumber(str):
-    """A number to be written into the JSON text as is."""
-
-
-def dumps(value: Any) -> str:
-    if isinstance(value, RawNumber):
-        return str(value)
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    return json.dumps(value, allow_nan=True)
-
-
 leaves = st.one_of(
     st.none(),
     st.booleans(),
@@ -351,7 +345,7 @@ header_bytes = st.binary(max_size=300).filter(lambda b: b"\r" not in b and b"\n"
 @FUZZ
 @given(body=apply_bodies)
 async def test_generated_applications(http, body):
-    response = await http.post("/loans/apply", content=dumps(body), headers={"content-type": "application/json"})
+    response = await http.post("/loans/apply", content=json_text(body), headers={"content-type": "application/json"})
 
     check(response, APPLY_STATUSES)
 
@@ -362,10 +356,10 @@ async def test_generated_decisions(http, body, application_id, legacy):
     if (await http.get(f"/loans/{application_id}")).status_code == 404:
         await apply(http)
     if legacy:
-        params = {k: v if isinstance(v, str) else dumps(v) for k, v in body.items()}
+        params = {k: v if isinstance(v, str) else json_text(v) for k, v in body.items()}
         response = await http.post(f"/loans/{application_id}/decision", params=params)
     else:
-        content = dumps(body)
+        content = json_text(body)
         response = await http.post(
             f"/loans/{application_id}/decision", content=content, headers={"content-type": "application/json"}
         )

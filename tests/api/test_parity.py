@@ -19,7 +19,7 @@ import pytest
 
 from lendgres.app import OPERATIONS
 from lendgres.operations import Operation
-from tests.api.support import RawMcp, apply, case, mcp_client
+from tests.api.support import RawMcp, apply, case, json_text, mcp_client
 from tests.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -29,17 +29,6 @@ BY_NAME = {operation.name: operation for operation in OPERATIONS}
 
 def exact(text: str) -> dict[str, Any]:
     return json.loads(text, parse_float=Decimal)
-
-
-def as_json(value: Any) -> str:
-    """JSON text of `value`, with Decimals written as the numbers they are."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(key)}: {as_json(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(as_json(item) for item in value) + "]"
-    return json.dumps(value)
 
 
 async def over_http(http: httpx.AsyncClient, operation: Operation, arguments: str, actor: str) -> httpx.Response:
@@ -52,12 +41,12 @@ async def over_http(http: httpx.AsyncClient, operation: Operation, arguments: st
     if "idempotency_key" in rest:
         headers["Idempotency-Key"] = rest.pop("idempotency_key")
     if operation.method == "GET":
-        params = {name: value if isinstance(value, str) else as_json(value) for name, value in rest.items()}
+        params = {name: value if isinstance(value, str) else json_text(value) for name, value in rest.items()}
         return await http.get(path, params=params, headers=headers)
     if not rest and operation.body_optional:
         return await http.request(operation.method, path, headers=headers)
     headers["Content-Type"] = "application/json"
-    return await http.request(operation.method, path, content=as_json(rest).encode(), headers=headers)
+    return await http.request(operation.method, path, content=json_text(rest).encode(), headers=headers)
 
 
 def without_request_id(problem: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +262,7 @@ async def bad_in_the_database(http: httpx.AsyncClient) -> list[tuple[str, str, A
 
 async def same_problem(http, raw: RawMcp, operation: Operation, arguments: Arguments, actor: str = "test-admin"):
     """Calls an operation with the same bad arguments on both faces; asserts the same problem comes back."""
-    text = as_json(arguments)
+    text = json_text(arguments)
     response = await over_http(http, operation, text, actor)
     assert response.headers["content-type"] == "application/problem+json", (response.status_code, response.text)
     over_mcp = await raw.call_tool(operation.name, text)
@@ -345,9 +334,9 @@ async def test_both_faces_answer_the_same_result_to_the_same_good_input(http, se
                     by_http, by_mcp = await GOOD[operation.name](http), await GOOD[operation.name](http)
                 else:
                     by_http = by_mcp = await GOOD[operation.name](http)
-                response = await over_http(http, operation, as_json(by_http), "test-admin")
+                response = await over_http(http, operation, json_text(by_http), "test-admin")
                 assert response.status_code == operation.status_code, response.text
-                over_mcp = await raw.call_tool(operation.name, as_json(by_mcp))
+                over_mcp = await raw.call_tool(operation.name, json_text(by_mcp))
                 assert not over_mcp.get("isError"), over_mcp
                 assert json.loads(over_mcp["content"][0]["text"]) == over_mcp["structuredContent"]
                 if operation.writes:

@@ -3,6 +3,7 @@ actor, or as a service's own login role, which acts as the actor mapped to it.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,3 +59,12 @@ def apply(connection: psycopg.Connection, **arguments: Any) -> dict[str, Any]:
     assert result["status"] == 201, result
     body: dict[str, Any] = result["body"]
     return body
+
+
+def refusal(connection: psycopg.Connection, function: str, **arguments: Any) -> tuple[str, str, dict[str, Any]]:
+    """Calls a function that must fail; returns (SQLSTATE, message, detail)."""
+    with pytest.raises(psycopg.Error) as failed:
+        call(connection, function, **arguments)
+    error = failed.value
+    assert error.sqlstate is not None
+    return error.sqlstate, error.diag.message_primary or "", json.loads(error.diag.message_detail or "{}")
