@@ -207,9 +207,9 @@ async def connect(settings: Settings) -> Database:
 
 
 async def database(request: Request) -> Database:
-    """The app's database: how every handler reaches it, as a FastAPI dependency (DatabaseDep) or, for an MCP tool,
-    awaited with the request that carried the call. A coroutine, because FastAPI runs a plain function dependency
-    in a worker thread: a thread switch per request, for a field lookup."""
+    """The app's database, the one way every handler reaches it: as a FastAPI dependency (DatabaseDep), or awaited
+    with the request (the operations' endpoints and MCP tools, see operations.http_route). A coroutine, because
+    FastAPI runs a plain function dependency in a worker thread: a thread switch per request, for a field lookup."""
     found: Database = request.app.state.database
     return found
 
