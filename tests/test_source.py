@@ -133,6 +133,13 @@ ONE_LINE_CHANGES = [
         id="a reference row",
     ),
     pytest.param(
+        "events/lending.unwatch_events.sql",
+        "create or replace function lending.unwatch_events(listener_pid integer, actor text default null)",
+        "reset role; create or replace function lending.unwatch_events(listener_pid integer, actor text default null)",
+        "function lending.unwatch_events",
+        id="an owner",
+    ),
+    pytest.param(
         "events/event_watcher.sql",
         "  watching_since timestamptz not null default now()",
         "  watching_since timestamptz not null default clock_timestamp()",
