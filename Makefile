@@ -38,7 +38,7 @@ lint: $(BIN)/lendgres
 schema: $(BIN)/lendgres
 	$(BIN)/python -m lendgres.devtools.schema db/schema.sql
 
-# Writes the next migration from what changed in db/src since the branch point (NAME=what_it_does), or, without
+# Writes the next migration from what changed in db/src since the last one (NAME=what_it_does), or, without
 # NAME, finishes the one being written: see db/README.md. BASE=<commit> compares db/src with another commit.
 migration: $(BIN)/lendgres
 	$(BIN)/python -m lendgres.devtools.new_migration $(NAME) $(if $(BASE),--base $(BASE))

@@ -4,7 +4,6 @@ up, and db/schema.sql is exactly what dbmate dumps today."""
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from lendgres import migrations
 from lendgres.devtools.new_migration import placeholders
 from lendgres.devtools.server import Server
+from lendgres.devtools.source import schema_dump
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "db" / "schema.sql"
 
@@ -22,23 +22,11 @@ SCHEMA_FILE = Path(__file__).resolve().parents[1] / "db" / "schema.sql"
 @pytest.fixture
 def empty_database(pg_server: Server) -> Iterator[str]:
     name = f"lendgres_migrations_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
-        connection.execute(f"create database {name}")
-        try:
-            yield name
-        finally:
-            connection.execute(f"drop database {name} with (force)")
-
-
-def schema_dump(pg_server: Server, database: str, *options: str) -> str:
-    """The schema as pg_dump sees it, without pg_dump 18's random \\restrict keys."""
-    dump = subprocess.run(
-        [str(migrations.pg_bin_dir() / "pg_dump"), "--schema-only", *options, pg_server.superuser_url(database)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+    pg_server.create_database(name)
+    try:
+        yield name
+    finally:
+        pg_server.drop_database(name)
 
 
 def test_no_migration_keeps_a_placeholder_to_write_by_hand() -> None:
@@ -76,7 +64,7 @@ def test_each_down_migration_restores_the_schema_its_up_found(
 
     def schema() -> str:
         # dbmate's own table appears with the first up and outlives the downs.
-        return schema_dump(pg_server, empty_database, "--exclude-table=public.schema_migrations")
+        return schema_dump(pg_server, empty_database)
 
     before = schema()
     for migration in sorted(migrations.migrations_dir().glob("*.sql")):

@@ -30,34 +30,58 @@ returns record
 language sql
 as $$ select 'x' $$;"""
     (function,) = functions_in(text)
-    assert function.argument_types == ("integer", "numeric[]")
-    assert function.header == "in a integer, out b text, variadic c numeric[] default '{1,2}' returns record"
+    assert function.signature == "s.f(integer, numeric[])"
+    assert [(p.mode, p.name, p.type, p.has_default) for p in function.parameters] == [
+        ("in", "a", "integer", False),
+        ("out", "b", "text", False),
+        ("variadic", "c", "numeric[]", True),
+    ]
+    assert function.result == "record"
+    with pytest.raises(RuntimeError, match="does not close"):
+        functions_in("create or replace function s.g(a integer\nreturns integer")
 
 
 F = """create or replace function s.f(a integer{extra})
 returns {returns}
 language sql
 as $$ select {body} $$;
+{comment}grant execute on function s.f(integer{types}) to {grantees};
 """
+PLAIN = {"extra": "", "returns": "integer", "body": "1", "types": "", "comment": "", "grantees": "lending_api"}
 
 
 @pytest.mark.parametrize(
     ("before", "after", "drops"),
     [
         pytest.param({}, {"body": "2"}, [], id="a new body replaces the old"),
-        pytest.param({}, {"extra": ", b text"}, ["drop function s.f(integer);"], id="a new parameter"),
-        pytest.param({}, {"extra": " default 1"}, ["drop function s.f(integer);"], id="a new default"),
+        pytest.param({}, {"extra": " default 1"}, [], id="a default added"),
+        pytest.param({"extra": " default 1"}, {}, ["drop function s.f(integer);"], id="a default taken away"),
+        pytest.param({}, {"extra": ", b text", "types": ", text"}, ["drop function s.f(integer);"], id="a parameter"),
         pytest.param({}, {"returns": "bigint"}, ["drop function s.f(integer);"], id="another result"),
-        pytest.param({"extra": ", b text"}, {}, ["drop function s.f(integer, text);"], id="a parameter less"),
+        pytest.param({}, {"returns": "table(n numeric(10, 2))"}, ["drop function s.f(integer);"], id="a table"),
+        pytest.param(
+            {"extra": ", b text", "types": ", text"}, {}, ["drop function s.f(integer, text);"], id="one less"
+        ),
     ],
 )
 def test_create_or_replace_is_preceded_by_a_drop_when_it_cannot_replace(before, after, drops) -> None:
-    old = F.format(**{"extra": "", "returns": "integer", "body": "1", **before})
-    new = F.format(**{"extra": "", "returns": "integer", "body": "1", **after})
+    old = F.format(**{**PLAIN, **before})
+    new = F.format(**{**PLAIN, **after})
 
     assert replace_function_file(old, new) == "\n".join([*drops, new.rstrip("\n")])
     assert replace_function_file(old, None) == f"drop function {functions_in(old)[0].signature};"
     assert replace_function_file(None, new) == new.rstrip("\n")
+
+
+def test_grants_and_comments_the_new_text_no_longer_states_are_taken_back() -> None:
+    old = F.format(**{**PLAIN, "comment": "comment on function s.f(integer) is 'F.';\n", "grantees": "a, b"})
+    new = F.format(**{**PLAIN, "body": "2", "grantees": "b"})
+
+    assert replace_function_file(old, new).splitlines()[-2:] == [
+        "revoke execute on function s.f(integer) from a;",
+        "comment on function s.f(integer) is null;",
+    ]
+    assert "revoke" not in replace_function_file(new, old)
 
 
 def git(repository: Path, *arguments: str) -> str:
@@ -92,7 +116,8 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
     src = repository.source_dir
     base = git(repository.root, "rev-parse", "HEAD").strip()
     git(repository.root, "checkout", "-q", "-b", "feature")
-    # A body changed, a signature changed, a function removed, a function added, and a table changed.
+    # A body changed, a signature changed, a function removed, a function added, one moved to another folder, and a
+    # table changed.
     edit(src / "applications/lending.withdraw.sql", "Withdraws an application at", "Withdraws an application, at")
     edit(
         src / "events/lending.watch_events.sql",
@@ -114,6 +139,10 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
         "\\ir core/lending.schema_version.sql\n",
         "\\ir core/lending.schema_version.sql\n\\ir core/lending.ping.sql\n",
     )
+    (src / "events/lending_private.event_cursor.sql").rename(src / "core/lending_private.event_cursor.sql")
+    edit(
+        src / "build.sql", "\\ir events/lending_private.event_cursor.sql", "\\ir core/lending_private.event_cursor.sql"
+    )
     edit(
         src / "events/event_watcher.sql",
         "  watching_since timestamptz not null default now()\n",
@@ -121,7 +150,7 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
     )
     git(repository.root, "add", "-A")
     git(repository.root, "commit", "-q", "-m", "the change")
-    assert repository.branch_point() == base
+    assert repository.last_migrated() == base
 
     migration = new_migration.write(repository, "rework_watching", base, datetime(2026, 12, 31, tzinfo=timezone.utc))
 
@@ -133,6 +162,7 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
     assert "drop function lending.unwatch_events(integer, text);" in up
     assert "create or replace function lending.unwatch_events" in down
     assert "create or replace function lending.ping()" in up and "drop function lending.ping();" in down
+    assert "event_cursor" not in up + down  # moved, not changed
     assert [
         line.split(" changed.")[0]
         for line in migration.read_text().splitlines()
@@ -141,7 +171,7 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
     with pytest.raises(RuntimeError, match="already being written"):
         new_migration.write(repository, "again", base)
     with pytest.raises(RuntimeError, match=f"(?s)placeholders are left.*{migration.name}:"):
-        new_migration.finish(repository, base, pg_server)
+        new_migration.finish(repository, pg_server)
 
     # The person writes the table change, in both directions, where the placeholders were.
     placeholder = re.compile(re.escape(new_migration.PLACEHOLDER) + r".*\n(?:--.*\n)*")
@@ -152,7 +182,7 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
         ]
     )
     migration.write_text(placeholder.sub(lambda _: next(by_hand), migration.read_text()))
-    assert new_migration.finish(repository, base, pg_server) == [migration]
+    assert new_migration.finish(repository, pg_server) == [migration]
     assert "('20261231000000')" in (repository.root / "db/schema.sql").read_text()
 
     # Up, down and up again on a database the earlier migrations made.
@@ -175,6 +205,18 @@ def test_a_migration_is_written_from_the_changed_source_finished_and_applied(
     finally:
         pg_server.drop_database(database)
 
+    # The migration is committed with its source; the next change on the branch is the next migration, from there.
+    git(repository.root, "add", "-A")
+    git(repository.root, "commit", "-q", "-m", "the migration")
+    edit(src / "applications/lending.withdraw.sql", "Withdraws an application, at", "Withdraws an application; at")
+    second = new_migration.write(
+        repository, "reword_withdraw", repository.last_migrated(), datetime(2027, 1, 1, tzinfo=timezone.utc)
+    )
+    up, down = second.read_text().split("-- migrate:down")
+    assert "Withdraws an application; at" in up and "Withdraws an application, at" in down
+    assert "watch_events" not in up + down
+    assert new_migration.finish(repository, pg_server) == [second]
+
 
 def test_nothing_changed_writes_nothing(repository: Repository) -> None:
     base = git(repository.root, "rev-parse", "HEAD").strip()
@@ -183,4 +225,4 @@ def test_nothing_changed_writes_nothing(repository: Repository) -> None:
         new_migration.write(repository, "nothing", base)
     with pytest.raises(RuntimeError, match="lower case words"):
         new_migration.write(repository, "Bad Name", base)
-    assert not repository.new_migrations(base)
+    assert not repository.being_written()

@@ -3,7 +3,7 @@
 -- Each file is the current definition of what it names: one file per function (every overload, its SET clauses,
 -- its comment and its grants), and the tables of a domain with their constraints, indexes, triggers and reference
 -- rows. Migrations (db/migrations) are written from these files by `make migration` and are what a real database
--- is given; this manifest builds a database from the source directly, which tests/db/test_source.py compares with
+-- is given; this manifest builds a database from the source directly, which tests/test_source.py compares with
 -- one built from the migrations. It expects an empty database in which dbmate's own table exists, as dbmate
 -- leaves it before the first migration:
 --

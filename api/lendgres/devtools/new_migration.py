@@ -1,17 +1,19 @@
-"""Writes the next migration from the source files changed since the branch point (`make migration NAME=...`).
+"""Writes the next migration from the source files changed since the last one (`make migration NAME=...`).
 
 A migration is never copied out of another by hand. Each function file changed in db/src goes into the new
-migration whole: its current text in the up section, its text at the branch point (from git) in the down section,
-with `drop function` lines where a signature went away or changed in a way `create or replace` cannot make.
-Changes to other files (tables, domains, reference rows) need ALTERs or data moves that only a person can write:
-they become marked placeholders, showing the change, and the tool refuses to finish while one is left. Finishing
-checks that a database migrated to the new migration is the one db/src builds, and rewrites db/schema.sql.
+migration whole: its current text in the up section, its earlier text (from git) in the down section, with `drop
+function` lines where a function went away or changed in a way `create or replace` cannot make, and the grants and
+comments its new text no longer states taken back. Changes to other files (tables, domains, reference rows) need
+ALTERs or data moves that only a person can write: they become marked placeholders, showing the change, and the
+tool refuses to finish while one is left. Finishing checks that a database migrated to the new migration is the
+one db/src builds, and rewrites db/schema.sql.
 
     python -m lendgres.devtools.new_migration NAME [--base REF]   writes db/migrations/<timestamp>_NAME.sql
     python -m lendgres.devtools.new_migration                     finishes the migration written, once edited
 
-The branch point is `git merge-base HEAD origin/main` (or `main` when there is no remote). On main itself that is
-HEAD, so the change is the work tree's: write the migration before committing the source change, or pass --base.
+"Since the last one" is since the newest commit that changed db/migrations (--base names another commit): a
+migration is committed together with the source change it makes, so the source at that commit is what the
+committed migrations build. The migration being written is the one no commit holds yet.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from . import server as throwaway
 # The line a placeholder starts with; no migration may keep one.
 PLACEHOLDER = "-- WRITE BY HAND:"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-FUNCTION_FILE = re.compile(r"^\w+\.\w+\.sql$")
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,13 @@ class Repository:
     def git(self, *arguments: str) -> str:
         return subprocess.run(["git", *arguments], cwd=self.root, check=True, capture_output=True, text=True).stdout
 
-    def branch_point(self) -> str:
-        for main in ("origin/main", "main"):
-            try:
-                return self.git("merge-base", "HEAD", main).strip()
-            except subprocess.CalledProcessError:
-                continue
-        raise RuntimeError("no main branch to find the branch point from: pass --base")
+    def last_migrated(self) -> str:
+        """The newest commit that changed db/migrations: what db/src was when the newest committed migration was
+        written, since a migration is committed with the source change it makes."""
+        commit = self.git("log", "-1", "--format=%H", "--", "db/migrations").strip()
+        if not commit:
+            raise RuntimeError("no commit holds a migration yet: pass --base")
+        return commit
 
     def at(self, base: str, path: str) -> str | None:
         """The text of `path` (relative to the root) at commit `base`, or None if it did not exist there."""
@@ -69,85 +70,124 @@ class Repository:
         except subprocess.CalledProcessError:
             return None
 
-    def changed_source(self, base: str) -> list[str]:
-        """The files of db/src (relative to it) that differ between `base` and the work tree, untracked included."""
-        tracked = self.git("diff", "--name-only", base, "--", "db/src").split()
-        untracked = self.git("ls-files", "--others", "--exclude-standard", "--", "db/src").split()
-        prefix = "db/src/"
-        return sorted({name.removeprefix(prefix) for name in (*tracked, *untracked)} - {source.MANIFEST})
+    def source_files(self, base: str) -> set[str]:
+        """The files of db/src at `base`, relative to it."""
+        return {
+            name.removeprefix("db/src/") for name in self.git("ls-tree", "-r", "--name-only", base, "db/src").split()
+        }
 
-    def new_migrations(self, base: str) -> list[Path]:
-        """Migrations in the work tree that `base` does not have: the ones being written."""
-        landed = set(self.git("ls-tree", "--name-only", base, "db/migrations/").split())
-        return sorted(path for path in self.migrations_dir.glob("*.sql") if f"db/migrations/{path.name}" not in landed)
+    def changed_source(self, base: str) -> list[str]:
+        """The files of db/src (relative to it) that differ between `base` and the work tree, untracked included.
+        A file moved between folders is a deletion and an addition here (see `write`, which pairs them)."""
+        tracked = self.git("diff", "--no-renames", "--name-only", base, "--", "db/src").split()
+        untracked = self.git("ls-files", "--others", "--exclude-standard", "--", "db/src").split()
+        return sorted({name.removeprefix("db/src/") for name in (*tracked, *untracked)} - {source.MANIFEST})
+
+    def being_written(self) -> list[Path]:
+        """The migrations in the work tree that no commit holds yet."""
+        committed = set(self.git("ls-tree", "--name-only", "HEAD", "db/migrations/").split())
+        return sorted(
+            path for path in self.migrations_dir.glob("*.sql") if f"db/migrations/{path.name}" not in committed
+        )
 
 
 # Functions ------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Parameter:
+    mode: str  # in, out, inout or variadic
+    name: str
+    type: str
+    has_default: bool
+
+
+@dataclass(frozen=True)
 class Function:
-    """One `create or replace function` of a source file: its name, identity signature and header."""
+    """One `create or replace function` of a source file, as written: its name, parameters and result."""
 
     name: str
-    argument_types: tuple[str, ...]
-    header: str  # the parameter list and what it returns, as written: create or replace cannot change these
+    parameters: tuple[Parameter, ...]
+    result: str
 
     @property
     def signature(self) -> str:
-        return f"{self.name}({', '.join(self.argument_types)})"
+        """Its identity, as `drop function` and `grant` name it: the types of its parameters but the OUT ones."""
+        types = (parameter.type for parameter in self.parameters if parameter.mode != "out")
+        return f"{self.name}({', '.join(types)})"
+
+    def replaceable_by(self, other: Function) -> bool:
+        """Whether `create or replace` can make this function `other`. PostgreSQL refuses to change its result,
+        the names and modes of its parameters, or to take a default away; it may add one."""
+        if self.result != other.result or len(self.parameters) != len(other.parameters):
+            return False
+        pairs = zip(self.parameters, other.parameters, strict=True)
+        return all(
+            (p.mode, p.name, p.type) == (q.mode, q.name, q.type) and q.has_default >= p.has_default for p, q in pairs
+        )
 
 
 def functions_in(text: str) -> list[Function]:
-    """The functions a source file creates, in order."""
+    """The functions a source file creates, in order. Lendgres names every parameter."""
     found = []
     for match in re.finditer(r"^create or replace function ([\w.]+)\(", text, re.M):
-        parameters, end = _balanced(text, match.end())
-        returns = re.match(r"\s*returns\s+(setof\s+)?[\w.\[\]]+(\s*\([^)]*\))?", text[end:], re.I)
-        header = " ".join((parameters + (returns.group(0) if returns else "")).split())
-        found.append(Function(match.group(1), _argument_types(parameters), header))
+        parameters, end = _balanced(text, match.end(), match.group(1))
+        result = re.match(r"\s*returns\s+", text[end:], re.I)
+        if result is None:
+            raise RuntimeError(f"{match.group(1)}: no `returns` after its parameters")
+        start = end + result.end()
+        if text[start:].lower().startswith("table"):
+            columns, _ = _balanced(text, text.index("(", start) + 1, match.group(1))
+            returns = f"table({columns})"
+        else:
+            returns = text[start:].split("\n", 1)[0]
+        found.append(Function(match.group(1), _parameters(parameters), " ".join(returns.lower().split())))
     return found
 
 
-def _balanced(text: str, start: int) -> tuple[str, int]:
-    """The text from `start` up to the parenthesis that closes the one before it, and the index after that one."""
-    depth, index, quoted = 1, start, False
+def _balanced(text: str, start: int, name: str) -> tuple[str, int]:
+    """The text from `start` up to the parenthesis that closes the one before it, and the index after that one;
+    quoted strings and identifiers may hold parentheses."""
+    depth, index, quote = 1, start, ""
     while depth:
+        if index >= len(text):
+            raise RuntimeError(f"{name}: its parameter list does not close")
         char = text[index]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        else:
             depth += {"(": 1, ")": -1}.get(char, 0)
         index += 1
     return text[start : index - 1], index
 
 
-def _argument_types(parameters: str) -> tuple[str, ...]:
-    """The types that identify a function, from its parameter list: `name type [default ...]`, with an optional
-    mode; OUT parameters are not part of the identity. Lendgres names every parameter."""
-    types = []
-    for parameter in _top_level_split(parameters):
-        words = re.split(r"\s+(?:default\b|=)", parameter.strip(), maxsplit=1, flags=re.I)[0].split()
+def _parameters(text: str) -> tuple[Parameter, ...]:
+    """`[mode] name type [default ...]`, comma-separated (commas inside parentheses or quotes do not count)."""
+    found = []
+    for written in _top_level_split(text):
+        default = re.search(r"\s+default\s+|\s*=\s*", written, re.I)
+        words = (written[: default.start()] if default else written).split()
         if not words:
             continue
-        mode = words[0].lower() if words[0].lower() in ("in", "out", "inout", "variadic") else None
-        if mode:
-            words = words[1:]
-        if mode != "out":
-            types.append(" ".join(words[1:]))
-    return tuple(types)
+        mode = words.pop(0).lower() if words[0].lower() in ("in", "out", "inout", "variadic") else "in"
+        found.append(Parameter(mode, words[0], " ".join(words[1:]).lower(), default is not None))
+    return tuple(found)
 
 
 def _top_level_split(parameters: str) -> list[str]:
-    parts, depth, current, quoted = [], 0, "", False
+    parts, depth, current, quote = [], 0, "", ""
     for char in parameters:
-        if char == "'":
-            quoted = not quoted
-        if not quoted and char in "([":
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
             depth += 1
-        elif not quoted and char in ")]":
+        elif char in ")]":
             depth -= 1
-        if char == "," and depth == 0 and not quoted:
+        if char == "," and depth == 0 and not quote:
             parts.append(current)
             current = ""
         else:
@@ -155,17 +195,46 @@ def _top_level_split(parameters: str) -> list[str]:
     return [*parts, current]
 
 
+_GRANT = re.compile(r"^grant execute on function ([\w.]+\([^)]*\)) to ([\w, ]+);", re.M)
+_COMMENT = re.compile(r"^comment on function ([\w.]+\([^)]*\)) is", re.M)
+
+
 def replace_function_file(before: str | None, after: str | None) -> str:
-    """What takes a database from one version of a function file to another: `drop function` for each signature
-    that goes away or whose parameters or result change (create or replace cannot change those), then the new text."""
+    """What takes a database from one version of a function file to another: `drop function` for each function
+    that goes away or that `create or replace` cannot change into its new version; the new text, with its comments
+    and grants; and the revocations and comments removed that the new text no longer states."""
     old = {function.signature: function for function in functions_in(before or "")}
     new = {function.signature: function for function in functions_in(after or "")}
-    drops = [
-        f"drop function {signature};"
+    dropped = {
+        signature
         for signature, function in old.items()
-        if signature not in new or new[signature].header != function.header
-    ]
-    return "\n".join([*drops, *([after.rstrip("\n")] if after else [])])
+        if signature not in new or not function.replaceable_by(new[signature])
+    }
+    undone = []
+    for signature in old.keys() & new.keys() - dropped:
+        for role in sorted(_grantees(before, signature) - _grantees(after, signature)):
+            undone.append(f"revoke execute on function {signature} from {role};")
+        if _commented(before, signature) and not _commented(after, signature):
+            undone.append(f"comment on function {signature} is null;")
+    drops = [f"drop function {signature};" for signature in old if signature in dropped]
+    return "\n".join([*drops, *([after.rstrip("\n")] if after else []), *undone])
+
+
+def _grantees(text: str | None, signature: str) -> set[str]:
+    return {
+        role.strip()
+        for granted, roles in _GRANT.findall(text or "")
+        if _same_signature(granted, signature)
+        for role in roles.split(",")
+    }
+
+
+def _commented(text: str | None, signature: str) -> bool:
+    return any(_same_signature(commented, signature) for commented in _COMMENT.findall(text or ""))
+
+
+def _same_signature(written: str, signature: str) -> bool:
+    return " ".join(written.lower().split()) == " ".join(signature.lower().split())
 
 
 # Writing and finishing ------------------------------------------------------------------------------------------
@@ -175,23 +244,20 @@ def write(repository: Repository, name: str, base: str, now: datetime | None = N
     """Writes the migration for the source changed since `base`; returns its path."""
     if not NAME.match(name):
         raise RuntimeError(f"the name must be lower case words joined by _, such as create_products, not {name!r}")
-    drafts = repository.new_migrations(base)
+    drafts = repository.being_written()
     if drafts:
         raise RuntimeError(
             f"{drafts[0].relative_to(repository.root)} is already being written: finish it with `make migration`, "
             "or delete it to write it again"
         )
-    changed = repository.changed_source(base)
-    if not changed:
+    changes = _changes(repository, base)
+    if not changes:
         raise RuntimeError(f"nothing in db/src changed since {base[:12]}: there is nothing to migrate")
 
     order = _manifest_order(repository, base)
     up, down = [], []
-    for path in sorted(changed, key=lambda path: order.get(path, len(order))):
-        before = repository.at(base, f"db/src/{path}")
-        current = repository.source_dir / path
-        after = current.read_text() if current.exists() else None
-        if FUNCTION_FILE.match(Path(path).name):
+    for path, (before, after) in sorted(changes.items(), key=lambda change: order.get(change[0], len(order))):
+        if source.is_function_file(path):
             up.append(f"-- db/src/{path}\n{replace_function_file(before, after)}")
             down.append(f"-- db/src/{path}\n{replace_function_file(after, before)}")
         else:
@@ -207,6 +273,27 @@ def write(repository: Repository, name: str, base: str, now: datetime | None = N
         + "\n\nreset role;\n"
     )
     return migration
+
+
+def _changes(repository: Repository, base: str) -> dict[str, tuple[str | None, str | None]]:
+    """Each changed source file, by its path now (or at `base`, if it is gone), with its text then and now. A
+    function file is known by its name, whatever its folder: one moved to another domain is changed, not dropped
+    and made anew."""
+    was = {Path(path).name: path for path in repository.source_files(base) if source.is_function_file(path)}
+    now = {path.name: str(path.relative_to(repository.source_dir)) for path in repository.source_dir.rglob("*.*.sql")}
+    changes: dict[str, tuple[str | None, str | None]] = {}
+    for path in repository.changed_source(base):
+        name = Path(path).name
+        if source.is_function_file(path):
+            before = repository.at(base, f"db/src/{was[name]}") if name in was else None
+            current = repository.source_dir / now[name] if name in now else None
+            after = current.read_text() if current is not None else None
+            if before != after:
+                changes[now.get(name, path)] = (before, after)
+        else:
+            current = repository.source_dir / path
+            changes[path] = (repository.at(base, f"db/src/{path}"), current.read_text() if current.exists() else None)
+    return changes
 
 
 def _manifest_order(repository: Repository, base: str) -> dict[str, int]:
@@ -237,11 +324,11 @@ def placeholders(migration: Path) -> list[int]:
     return [number for number, line in enumerate(migration.read_text().splitlines(), 1) if line.startswith(PLACEHOLDER)]
 
 
-def finish(repository: Repository, base: str, server: throwaway.Server | None = None) -> list[Path]:
+def finish(repository: Repository, server: throwaway.Server | None = None) -> list[Path]:
     """Checks the migrations being written: no placeholder left, and the database they make is the one db/src
     builds (on `server`, or a throwaway one); then rewrites db/schema.sql. Raises RuntimeError, saying what is
     wrong, otherwise."""
-    drafts = repository.new_migrations(base)
+    drafts = repository.being_written()
     if not drafts:
         raise RuntimeError("no migration is being written: `make migration NAME=...` writes one")
     left = [f"{draft.relative_to(repository.root)}:{line}" for draft in drafts for line in placeholders(draft)]
@@ -275,13 +362,12 @@ def finish(repository: Repository, base: str, server: throwaway.Server | None = 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make migration", description=__doc__.splitlines()[0])
     parser.add_argument("name", nargs="?", help="what the migration does, e.g. create_products; omit to finish")
-    parser.add_argument("--base", help="the commit db/src is compared with (default: the branch point)")
+    parser.add_argument("--base", help="the commit db/src is compared with (default: the last that added a migration)")
     args = parser.parse_args(argv)
     repository = Repository(source.SOURCE_DIR.parents[1])
     try:
-        base = args.base or repository.branch_point()
         if args.name:
-            migration = write(repository, args.name, base)
+            migration = write(repository, args.name, args.base or repository.last_migrated())
             print(f"wrote {migration.relative_to(repository.root)}")
             left = placeholders(migration)
             if left:
@@ -290,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                     "`make migration` to finish."
                 )
                 return 1
-        for draft in finish(repository, base):
+        for draft in finish(repository):
             print(f"{draft.relative_to(repository.root)} makes what db/src describes; db/schema.sql is rewritten.")
         print("Now run `make test`, and commit the source, the migration and db/schema.sql together.")
     except (RuntimeError, subprocess.CalledProcessError) as exc:

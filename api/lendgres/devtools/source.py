@@ -28,6 +28,11 @@ DBMATE_TABLE = "create table public.schema_migrations (version character varying
 OUR_SCHEMAS = ("lending", "lending_private")
 
 
+def is_function_file(path: str | Path) -> bool:
+    """Whether a source file holds one function name's definitions: it is named `<schema>.<function>.sql`."""
+    return re.fullmatch(r"\w+\.\w+\.sql", Path(path).name) is not None
+
+
 def build(server: Server, database: str, source_dir: Path = SOURCE_DIR) -> None:
     """Creates `database` from the source's manifest, in one transaction (CalledProcessError, with psql's output,
     on the first error)."""
@@ -60,7 +65,8 @@ def differences(server: Server, migrated: str, built: str, source_dir: Path = SO
                 if before.get(name) != after.get(name):
                     diff = _diff(before.get(name), after.get(name))
                     found.append(Difference(f"{kind} {name}", files.defining(kind, name), diff))
-        for table in _tables(old) | _tables(new):
+        # A table on one side only shows in the dump below; its rows are compared where both have it.
+        for table in sorted(_tables(old) & _tables(new)):
             rows_before, rows_after = _rows(old, table), _rows(new, table)
             if rows_before != rows_after:
                 found.append(
@@ -75,8 +81,8 @@ def differences(server: Server, migrated: str, built: str, source_dir: Path = SO
 
 
 def schema_dump(server: Server, database: str) -> str:
-    """The schema as pg_dump sees it, owners and grants included, without dbmate's table and pg_dump 18's random
-    \\restrict keys."""
+    """The schema as the server's own pg_dump sees it, owners and grants included, without dbmate's table and
+    pg_dump 18's random \\restrict keys."""
     dump = server.run(
         "pg_dump", "--schema-only", "--exclude-table=public.schema_migrations", server.superuser_url(database)
     )
@@ -193,7 +199,7 @@ class SourceFiles:
         self._definitions: dict[tuple[str, str], str] = {}
         for path in sorted(source_dir.rglob("*.sql")):
             name = str(path.relative_to(source_dir))
-            if path.name.count(".") == 2:  # <schema>.<function>.sql
+            if is_function_file(path):
                 self._definitions[("function", path.name.removesuffix(".sql"))] = name
             text = path.read_text()
             for kind, pattern in self._DEFINES.items():
