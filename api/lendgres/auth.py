@@ -5,7 +5,7 @@ and every other function is then called with the key's actor, which the database
 Whether that actor may perform the operation is checked by the function itself, against the current role.
 
 Resolving a key costs a round trip, so each worker remembers resolved keys for a short while (`key_cache_seconds`).
-A revocation reaches the workers at once through NOTIFY on the `lending_keys` channel (see events.py); the cache
+A revocation reaches the workers at once through NOTIFY on the `lending_keys` channel (events/listener.py); the cache
 period only bounds how late a worker that missed the notification can be. Deactivating an actor or changing its
 role needs no notification: the database looks the actor up on every call.
 """

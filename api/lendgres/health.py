@@ -28,6 +28,8 @@ class Readiness:
 
     @property
     def detail(self) -> str:
+        if self.schema_version is None:
+            return f"The database has no Lendgres migration; this code needs {self.expected_schema_version}"
         return f"The database is at migration {self.schema_version}, this code needs {self.expected_schema_version}"
 
 

@@ -45,8 +45,9 @@ def tool(operation: Operation) -> types.Tool:
         output_schema=operation.result.model_json_schema(),
         annotations=types.ToolAnnotations(
             read_only_hint=not operation.writes,
-            destructive_hint=operation.final,
-            idempotent_hint=not operation.writes or operation.idempotency != "refused",
+            destructive_hint=operation.destructive,
+            # Repeating it changes nothing more; a write that takes a key is so only with the key.
+            idempotent_hint=not operation.writes or operation.idempotency == "repeatable",
             open_world_hint=False,
         ),
     )

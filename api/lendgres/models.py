@@ -11,13 +11,30 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 # Identifiers are bigint in the database; anything larger could not name a row.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 # A query string carries text, so its integers are parsed from it (a body's must be JSON integers).
 QueryInt32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _whole_number(value: object) -> object:
+    """An id in a path or a query string is ASCII digits (/loans/1.0, /keys/+1 and /keys/1_0 name nothing, rather
+    than 1, 1 and 10); as an MCP tool's argument, an integer or the same digits (true and 1.0 are not ids)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, str))
+        or (isinstance(value, str) and not (value.isascii() and value.isdigit()))
+    ):
+        raise ValueError("must be a positive whole number written in digits")
+    return value
+
+
+# An id that a path or a query string carries. The range comes before the validator, so that the schema says
+# minimum and maximum.
+PathId = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
 
 
 def _storable_text(value: str) -> str:

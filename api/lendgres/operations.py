@@ -10,6 +10,7 @@ operation, declare it beside its domain's others and list it in that domain's OP
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -25,13 +26,17 @@ from . import db, errors
 from .auth import acting_actor
 from .errors import Problem
 from .http import JSON
-from .models import Text
+from .models import ProblemDetails, Text
 
-# How an operation treats an Idempotency-Key (the MCP tools' idempotency_key argument):
-#   "key"     it is passed to the function, which replays the first answer to a retry with the same key and body;
-#   "refused" it is refused with a 422: a replay could not be honest (a new API key's secret is shown once);
-#   "none"    it is ignored: the operation reads, or repeating it changes nothing.
-Idempotency = Literal["key", "refused", "none"]
+# How a write treats an Idempotency-Key (the MCP tools' idempotency_key argument):
+#   "key"        it is passed to the function, which replays the first answer to a retry with the same key and body;
+#   "repeatable" it is taken and not needed: repeating the write changes nothing more;
+#   "refused"    it is refused with a 422: a replay could not be honest (a new API key's secret is shown once).
+# A read takes none.
+Idempotency = Literal["key", "repeatable", "refused"]
+
+# Names an operation's inputs may not take: what the endpoint and the function are given besides them.
+RESERVED = {"actor", "request_id", "idempotency_key", "request", "database", "query", "body", "tutorial", "if_match"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class Operation:
     name: str  # the MCP tool's name and the route's operationId
     summary: str  # one line, for the OpenAPI summary
     description: str  # when to use it, written for a model choosing among tools; also the route's description
-    function: str  # the lending function it calls, once per request
+    function: str  # the lending function it calls: once per request, unless `perform` says otherwise
     method: Literal["GET", "POST", "PATCH"]
     path: str
     result: type[BaseModel]  # documents the answer: the route's response model, the tool's output schema
@@ -77,27 +82,38 @@ class Operation:
     # HTTP only: the tutorial's query form, which stands in for the body (see TutorialDecision).
     tutorial_query: type[BaseModel] | None = None
     writes: bool = False  # passes the request id, and the function answers an envelope {status, body, replayed}
-    idempotency: Idempotency = "none"
-    final: bool = False  # what it does cannot be undone (the tool's destructive hint)
+    idempotency: Idempotency = "repeatable"  # for writes
+    destructive: bool = False  # it changes or ends what exists, rather than only adding (the tool's hint)
     if_match: bool = False  # If-Match carries expected_version, as an ETag
     etag: bool = False  # the answer's ETag is the document's version
     location: str | None = None  # Location of what a 201 made, filled from the answer: "/loans/{application_id}"
     status_code: int = 200
     problems: tuple[int, ...] = ()  # the problem statuses it answers besides 401, 403, 422 and 503
-    # Instead of one call of `function` (the events feed waits for changes between its calls).
-    perform: Callable[[Caller, dict[str, Any]], Awaitable[str]] | None = None
+    # Instead of one call of `function`: given the caller, the function and the arguments (the events feed calls it
+    # again after waiting for a change).
+    perform: Callable[[Caller, str, dict[str, Any]], Awaitable[str]] | None = None
 
     def __post_init__(self) -> None:
         if set(re.findall(r"{(\w+)}", self.path)) != set(self.path_parameters):
             raise ValueError(f"{self.name}: its path parameters are not those its path names")
         if (self.query is not None) != (self.method == "GET") or (self.body is not None) == (self.method == "GET"):
             raise ValueError(f"{self.name}: a GET takes a query, a POST or PATCH a body")
+        fields = [name for model in (self.query, self.body) if model is not None for name in model.model_fields]
+        names = [*self.path_parameters, *fields]
+        if len(set(names)) != len(names) or RESERVED & set(names):
+            raise ValueError(f"{self.name}: its inputs' names must differ from each other and from {sorted(RESERVED)}")
+
+    @functools.cached_property
+    def path_validators(self) -> dict[str, TypeAdapter[Any]]:
+        """The path parameters' validators, for the MCP tool's arguments (made once: making one costs more than a
+        request's own Python)."""
+        return {name: TypeAdapter(annotation) for name, annotation in self.path_parameters.items()}
 
 
 async def run(operation: Operation, caller: Caller, arguments: dict[str, Any]) -> Answer:
     """Runs an operation with validated arguments (named as the function's parameters) for a caller."""
     if operation.perform is not None:
-        return Answer(operation.status_code, await operation.perform(caller, arguments))
+        return Answer(operation.status_code, await operation.perform(caller, operation.function, arguments))
     if operation.writes:
         arguments = {**arguments, "request_id": caller.request_id}
     result = await db.call(caller.database, operation.function, **arguments, actor=caller.actor)
@@ -117,7 +133,7 @@ def arguments_of(
     """The function's arguments from an operation's validated inputs: its path parameters, its query or body (by
     field name, which is the function's parameter name), and the key and version a face carries apart."""
     arguments = {**path, **(given.model_dump() if given is not None else {})}
-    if operation.idempotency == "key":
+    if operation.writes and operation.idempotency == "key":
         arguments["idempotency_key"] = idempotency_key
     if expected_version is not None:
         arguments["expected_version"] = expected_version
@@ -126,11 +142,13 @@ def arguments_of(
 
 # The HTTP face --------------------------------------------------------------------------------------------------
 
-IDEMPOTENCY_KEY = (
-    "Retry-safe key: a repeat with the same arguments replays the first answer and writes nothing; reusing it for "
-    "other arguments is refused. Kept 24 hours."
-)
-IdempotencyKeyHeader = Annotated[Text | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY)]
+# What an idempotency key means to an operation, by how it treats one.
+IDEMPOTENCY_KEY = {
+    "key": "Retry-safe key: a repeat with the same arguments replays the first answer and writes nothing; reusing it "
+    "for other arguments is refused. Kept 24 hours.",
+    "repeatable": "Taken and not needed: repeating this call changes nothing more, so a retry is safe without one.",
+}
+_KEY = TypeAdapter(Text | None)
 IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
 ]
@@ -150,8 +168,6 @@ _PROBLEM_DESCRIPTIONS = {
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The problem responses of a route, for the OpenAPI document."""
-    from .models import ProblemDetails
-
     return {
         status: {
             "model": ProblemDetails,
@@ -189,8 +205,11 @@ def http_route(operation: Operation) -> dict[str, Any]:
             parameter("body", Annotated[operation.body, Body()])
     if operation.if_match:
         parameter("if_match", IfMatchHeader, None)
-    if operation.idempotency == "key":
-        parameter("idempotency_key", IdempotencyKeyHeader, None)
+    if operation.writes and operation.idempotency != "refused":
+        description = IDEMPOTENCY_KEY[operation.idempotency]
+        parameter(
+            "idempotency_key", Annotated[Text | None, Header(alias="Idempotency-Key", description=description)], None
+        )
 
     # The endpoint reaches the database through db.database, as every handler does, but calls it rather than
     # declaring it as a FastAPI dependency (db.DatabaseDep): solving a dependency on every request cost a GET a tenth
@@ -198,9 +217,9 @@ def http_route(operation: Operation) -> dict[str, Any]:
     async def endpoint(request: Request, **inputs: Any) -> Response:
         database = await db.database(request)
         path = {name: inputs[name] for name in operation.path_parameters}
-        given = inputs.get("query") or _body(operation, inputs)
+        given = inputs["query"] if operation.query is not None else _body(operation, inputs)
         expected_version = _expected_version(inputs.get("if_match"), getattr(given, "expected_version", None))
-        if operation.idempotency == "refused" and "idempotency-key" in request.headers:
+        if operation.writes and operation.idempotency == "refused" and "idempotency-key" in request.headers:
             raise _idempotency_key_refused("header", "Idempotency-Key")
         arguments = arguments_of(operation, path, given, inputs.get("idempotency_key"), expected_version)
         caller = Caller(request, database, acting_actor(request), request.state.request_id)
@@ -287,8 +306,8 @@ def _idempotency_key_refused(location: str, name: str) -> Problem:
     # Ignoring it would let a client believe its retry safe, and each retry would make one more live key.
     message = (
         "is not accepted here: a replay would have to keep the key's secret. Send the request without it; "
-        "if an earlier attempt may have made a key, GET /keys?actor=... lists it and "
-        "POST /keys/{key_id}/revoke revokes it"
+        "if an earlier attempt may have made a key, list_api_keys (GET /keys?actor=...) lists it and "
+        "revoke_api_key (POST /keys/{key_id}/revoke) revokes it"
     )
     return Problem.invalid(location, name, message, f"{name} {message}")
 
@@ -314,8 +333,8 @@ def tool_arguments_model(operation: Operation) -> type[BaseModel]:
     for given in (operation.query, operation.body):
         if given is not None:
             fields.update({name: (info.annotation, info) for name, info in given.model_fields.items()})
-    if operation.idempotency == "key":
-        fields["idempotency_key"] = (Text | None, Field(None, description=IDEMPOTENCY_KEY))
+    if operation.writes and operation.idempotency != "refused":
+        fields["idempotency_key"] = (Text | None, Field(None, description=IDEMPOTENCY_KEY[operation.idempotency]))
     model: type[BaseModel] = create_model(
         f"{operation.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )
@@ -323,27 +342,29 @@ def tool_arguments_model(operation: Operation) -> type[BaseModel]:
 
 
 def tool_call_arguments(operation: Operation, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The function's arguments from a tool call's, validated piece by piece with the models of the HTTP route: a
-    bad argument is the same problem, with the same location and message, as the same input over HTTP."""
+    """The function's arguments from a tool call's, validated piece by piece with the models of the HTTP route, in
+    its order: a bad argument is the same problem, with the same location and message, as the same input over
+    HTTP."""
     remaining = dict(given)
     failures: list[tuple[str, list[Any]]] = []
     path: dict[str, Any] = {}
-    for name, annotation in operation.path_parameters.items():
+    for name, validator in operation.path_validators.items():
         if name not in remaining:
             failures.append(("path", [{"loc": (name,), "msg": "Field required"}]))
             continue
         try:
-            path[name] = TypeAdapter(annotation).validate_python(remaining.pop(name))
+            path[name] = validator.validate_python(remaining.pop(name))
         except ValidationError as exc:
             failures.append(("path", [{**error, "loc": (name, *error["loc"])} for error in exc.errors()]))
     idempotency_key = None
-    if operation.idempotency in ("key", "refused") and "idempotency_key" in remaining:
-        if operation.idempotency == "refused":
-            raise _idempotency_key_refused("arguments", "idempotency_key")
+    takes_key = operation.writes and "idempotency_key" in remaining
+    if takes_key and operation.idempotency != "refused":
         try:
-            idempotency_key = TypeAdapter(Text | None).validate_python(remaining.pop("idempotency_key"))
+            idempotency_key = _KEY.validate_python(remaining.pop("idempotency_key"))
         except ValidationError as exc:
             failures.append(("arguments", [{**error, "loc": ("idempotency_key",)} for error in exc.errors()]))
+    elif takes_key:
+        remaining.pop("idempotency_key")  # refused below, once the rest is valid, as the route refuses the header
     model = operation.query or operation.body
     location = "query" if operation.query is not None else "body"
     validated: BaseModel | None = None
@@ -354,4 +375,6 @@ def tool_call_arguments(operation: Operation, given: Mapping[str, Any]) -> dict[
             failures.append((location, exc.errors()))
     if failures:
         raise errors.from_validation_errors(failures)
+    if takes_key and operation.idempotency == "refused":
+        raise _idempotency_key_refused("arguments", "idempotency_key")
     return arguments_of(operation, path, validated, idempotency_key)

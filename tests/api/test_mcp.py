@@ -173,6 +173,17 @@ async def test_a_crash_in_a_tool_is_an_internal_error_problem_logged_with_its_re
     assert logged.exc_info is not None and "permission denied" in str(logged.exc_info[1])
 
 
+async def test_an_id_is_an_integer_or_its_digits_never_a_boolean_or_a_fraction(served):
+    async with RawMcp(served, "test-admin") as mcp:
+        for written in ("true", "1.0", '"+1"', '" 1"'):
+            result = await mcp.call_tool("get_application", f'{{"application_id": {written}}}')
+            problem = json.loads(result["content"][0]["text"])
+            assert (problem["code"], problem["errors"][0]["location"]) == ("validation_failed", "path"), written
+        for written in ("1", '"1"', '"0001"'):
+            result = await mcp.call_tool("get_application", f'{{"application_id": {written}}}')
+            assert json.loads(result["content"][0]["text"])["code"] == "not_found", written
+
+
 async def test_an_unknown_tool_is_a_problem(served):
     async with RawMcp(served, "test-admin") as mcp:
         result = await mcp.call_tool("no_such_tool", "{}")

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import jsonschema
+import psycopg
 import pytest
 
 from lendgres.app import OPERATIONS
@@ -143,7 +145,11 @@ _names = iter(range(10**6))
 # One good call of each operation, made on a state of its own: what setting it up returns is the call's arguments.
 GOOD: dict[str, Setup] = {
     "submit_application": lambda http: _arguments(
-        applicant_name="Jane Doe", amount=Decimal("15000.5"), currency="EUR", term_months=36
+        applicant_name="Jane Doe",
+        amount=Decimal("15000.5"),
+        currency="EUR",
+        term_months=36,
+        idempotency_key=f"parity-{next(_names)}",
     ),
     "get_application": lambda http: _with_application(http),
     "decide_application": lambda http: _with_application(
@@ -156,7 +162,7 @@ GOOD: dict[str, Setup] = {
     "who_am_i": lambda http: _arguments(),
     "list_actors": lambda http: _arguments(),
     "create_actor": lambda http: _arguments(name=f"parity-{next(_names)}", kind="agent", role="reader"),
-    "update_actor": lambda http: _with_actor(http, role="intake"),
+    "update_actor": lambda http: _with_actor(http, role="intake", idempotency_key="taken, not needed"),
     "list_api_keys": lambda http: _arguments(actor="intake-agent"),
     "create_api_key": lambda http: _arguments(actor="intake-agent", label="parity", expires_in_days=7),
     "revoke_api_key": lambda http: _with_key(http),
@@ -179,7 +185,7 @@ async def _with_actor(http: httpx.AsyncClient, **arguments: Any) -> Arguments:
 
 
 async def _with_key(http: httpx.AsyncClient) -> Arguments:
-    return {"key_id": await _key_id(http)}
+    return {"key_id": await _key_id(http), "idempotency_key": "taken, not needed"}
 
 
 def bad_shapes(operation: Operation, good: Arguments, schema: dict[str, Any]) -> list[tuple[str, Arguments]]:
@@ -190,7 +196,8 @@ def bad_shapes(operation: Operation, good: Arguments, schema: dict[str, Any]) ->
         if name == "idempotency_key":
             continue  # a header over HTTP, which carries text only (the key's own rules are the function's)
         if name in operation.path_parameters:
-            cases.append((f"{name} zero", {**good, name: "0"}))
+            if property_schema.get("type") == "integer":
+                cases += [(f"{name} {value}", {**good, name: value}) for value in ("0", "+1", "1_0", "1.0")]
             continue
         if operation.method == "GET":
             if _takes_any_string(property_schema):
@@ -250,6 +257,7 @@ async def bad_in_the_database(http: httpx.AsyncClient) -> list[tuple[str, str, A
         ("create_actor", "a role that is none", {"name": "new-one", "kind": "agent", "role": "boss"}),
         ("create_api_key", "no such actor", {"actor": "nobody-here"}),
         ("create_api_key", "an idempotency key", {"actor": "intake-agent", "idempotency_key": "k"}),
+        ("create_api_key", "an idempotency key and a bad body", {"actor": [1], "idempotency_key": "k"}),
         ("revoke_api_key", "no such key", {"key_id": 2**62}),
     ]
     found = [(operation, what, arguments, "test-admin") for operation, what, arguments in cases]
@@ -326,6 +334,8 @@ def masked(document: Any) -> Any:
 
 
 async def test_both_faces_answer_the_same_result_to_the_same_good_input(http, served):
+    async with mcp_client(served, "test-admin") as mcp:
+        output_schemas = {tool.name: tool.output_schema for tool in (await mcp.list_tools()).tools}
     async with RawMcp(served, "test-admin") as raw:
         for operation in OPERATIONS:
             with case(operation.name):
@@ -339,6 +349,8 @@ async def test_both_faces_answer_the_same_result_to_the_same_good_input(http, se
                 over_mcp = await raw.call_tool(operation.name, json_text(by_mcp))
                 assert not over_mcp.get("isError"), over_mcp
                 assert json.loads(over_mcp["content"][0]["text"]) == over_mcp["structuredContent"]
+                # What the tool says it answers is what it answers (the SDK's client checks this too).
+                jsonschema.validate(over_mcp["structuredContent"], output_schemas[operation.name])
                 if operation.writes:
                     assert masked(over_mcp["structuredContent"]) == masked(response.json())
                 else:
@@ -357,3 +369,21 @@ async def test_amounts_are_exact_as_json_numbers_and_decimal_strings_on_both_fac
                     == over_mcp["structuredContent"]["amount"]
                     == ("15000.50" if "5e4" not in amount else "15000.00")
                 )
+
+
+def test_every_argument_is_a_parameter_of_the_function_it_is_passed_to(postgresql: psycopg.Connection) -> None:
+    """The declared inputs are named as the function's parameters (a misnamed optional field would fail only when a
+    client first sent it); `actor` and `request_id` are the faces' own."""
+    for operation in OPERATIONS:
+        row = postgresql.execute(
+            "select proargnames from pg_proc where oid = (select %s::regproc)", [operation.function]
+        ).fetchone()
+        assert row is not None, operation.function
+        fields = [
+            name for model in (operation.query, operation.body) if model is not None for name in model.model_fields
+        ]
+        passed = {*operation.path_parameters, *fields} - ({"wait"} if operation.perform else set())
+        if operation.writes and operation.idempotency == "key":
+            passed.add("idempotency_key")
+        with case(operation.name):
+            assert passed <= set(row[0]) - {"actor", "request_id"}

@@ -48,7 +48,7 @@ LIST_ACTORS = Operation(
 CREATE_ACTOR = Operation(
     name="create_actor",
     summary="Create an actor (agent, human or service) with one role (admins)",
-    description="Then give it a key with create_api_key. Use the least role the actor needs.",
+    description="Then give it a key (create_api_key; POST /keys). Use the least role the actor needs.",
     function="lending.create_actor",
     method="POST",
     path="/actors",
@@ -74,6 +74,7 @@ UPDATE_ACTOR = Operation(
     path_parameters={"name": ActorName},
     body=UpdateActorRequest,
     writes=True,
+    destructive=True,
     problems=(404,),
 )
 
@@ -120,7 +121,7 @@ REVOKE_API_KEY = Operation(
     body=NoArguments,
     body_optional=True,
     writes=True,
-    final=True,
+    destructive=True,
     problems=(404,),
 )
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Strict, Text
+from ..models import PathId, Strict, Text
 
 
 class Me(BaseModel):
@@ -41,7 +41,7 @@ class Me(BaseModel):
 
 # In paths: /actors/{name}, /keys/{key_id}/revoke.
 ActorName = Annotated[Text, Field(description="The actor's name.")]
-KeyId = Annotated[int, Field(ge=1, le=2**63 - 1, description="The key's id.")]
+KeyId = Annotated[PathId, Field(description="The key's id.")]
 
 
 # Actors and API keys, for admins --------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from .models import EventPage, EventsQuery
 __all__ = ["OPERATIONS", "EventsListener"]
 
 
-async def wait_for_events(caller: Caller, arguments: dict[str, Any]) -> str:
+async def wait_for_events(caller: Caller, function: str, arguments: dict[str, Any]) -> str:
     """The feed after a cursor; with `wait`, as soon as something new commits (see listener.read_events)."""
     listener: EventsListener = caller.request.app.state.events_listener
-    return await read_events(listener, caller.database, caller.actor, **arguments)
+    return await read_events(listener, caller.database, function, caller.actor, **arguments)
 
 
 WAIT_FOR_EVENTS = Operation(

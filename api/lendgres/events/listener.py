@@ -159,15 +159,17 @@ class EventsListener:
         return None if self._connection is None or self._connection.is_closed() else self._connection.get_server_pid()
 
 
-async def read_events(listener: EventsListener, database: db.Database, actor: str, wait: float, **query: Any) -> str:
-    """Reads the feed as `actor` (lending.events_after with `query`: after, limit, application_id, event_type);
-    when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
+async def read_events(
+    listener: EventsListener, database: db.Database, function: str, actor: str, wait: float, **query: Any
+) -> str:
+    """Reads the feed as `actor` (`function`, lending.events_after, with `query`: after, limit, application_id,
+    event_type); when it has nothing new and `wait` allows, waits for the next commit and reads it again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     async with listener.waiting():
         while True:
             changed = listener.next_change()
-            result = await db.call(database, "lending.events_after", **query, actor=actor)
+            result = await db.call(database, function, **query, actor=actor)
             remaining = deadline - loop.time()
             if remaining <= 0 or json.loads(result)["events"]:
                 return result
@@ -177,5 +179,5 @@ async def read_events(listener: EventsListener, database: db.Database, actor: st
                 await listener.watch(database, actor)
                 if listener.watched():
                     continue
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):  # TimeoutError itself only from Python 3.11
                 await asyncio.wait_for(changed.wait(), remaining)

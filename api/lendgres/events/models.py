@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import QueryInt32, Strict, Text
+from ..models import PathId, QueryInt32, Strict, Text
 
 # Every event type there is; the database refuses any other name (and the feed shows only what a role may read).
 EventType = Literal["application.filed", "application.decided", "application.withdrawn", "application.updated"]
@@ -19,9 +19,7 @@ class EventsQuery(Strict):
     after: Text | None = Field(None, description="next_cursor of your previous call; omit to start at the beginning.")
     limit: QueryInt32 = Field(100, description="Events per call, 1-1000.")
     wait: float = Field(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a change when there is none.")
-    application_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
-        None, description="Only this application's."
-    )
+    application_id: PathId | None = Field(None, description="Only this application's.")
     event_type: EventType | None = Field(None, alias="type", description="Only events of this type.")
 
 

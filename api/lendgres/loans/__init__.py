@@ -71,7 +71,7 @@ DECIDE_APPLICATION = Operation(
     tutorial_query=TutorialDecision,
     writes=True,
     idempotency="key",
-    final=True,
+    destructive=True,
     if_match=True,
     status_code=201,
     problems=(404, 409, 412),
@@ -91,7 +91,7 @@ WITHDRAW_APPLICATION = Operation(
     body_optional=True,
     writes=True,
     idempotency="key",
-    final=True,
+    destructive=True,
     if_match=True,
     problems=(404, 409, 412),
 )

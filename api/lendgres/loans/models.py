@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Id, Int32, Number, QueryInt32, Strict, Text, examples
+from ..models import Id, Int32, Number, PathId, QueryInt32, Strict, Text, examples
 
-
-def _digits(value: object) -> object:
-    """An id in a path is written in digits: /loans/1.0 names nothing, rather than application 1."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("must be a positive whole number written in digits")
-    return value
-
-
-# In a path (/loans/{application_id}), or an MCP tool's argument of the same name. The range comes before the
-# validator, so that the schema says minimum and maximum.
-ApplicationId = Annotated[int, Field(ge=1, le=2**63 - 1, description="The application's id."), BeforeValidator(_digits)]
+# In a path (/loans/{application_id}), or an MCP tool's argument of the same name.
+ApplicationId = Annotated[PathId, Field(description="The application's id.")]
 
 # The status machine's statuses and a decision's outcomes, as enums for agents to pick from; the database holds the
 # same lists (application_status, the decision_outcome domain) and refuses anything else anyway.
