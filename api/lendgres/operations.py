@@ -57,9 +57,10 @@ class Answer:
     status: int
     body: str
     replayed: bool | None = None  # for writes: whether an idempotency key replayed an earlier answer
+    parsed: Any = None  # the document, when `run` parsed it already (a write's, out of its envelope)
 
     def document(self) -> Any:
-        return json.loads(self.body)
+        return self.parsed if self.parsed is not None else json.loads(self.body)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ async def run(operation: Operation, caller: Caller, arguments: dict[str, Any]) -
     if not operation.writes:
         return Answer(operation.status_code, result)
     envelope = json.loads(result)
-    return Answer(envelope["status"], json.dumps(envelope["body"]), bool(envelope.get("replayed")))
+    body = envelope["body"]
+    return Answer(envelope["status"], json.dumps(body), bool(envelope.get("replayed")), body)
 
 
 def arguments_of(
