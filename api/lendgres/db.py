@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 
-from .errors import Problem
+from .errors import CONNECTION_LOST, DatabaseUnavailable, Problem
 from .settings import Settings
 
 _ARGUMENT = re.compile(r"query argument \$(\d+)")
@@ -69,6 +69,7 @@ class Database:
             value = await connection.fetchval(statement, *values)
         except BaseException as exc:
             self._take_back(connection, exc)
+            _raise_unavailable_if_lost(connection, exc)
             raise
         self._take_back(connection, None)
         return value
@@ -82,6 +83,7 @@ class Database:
             yield connection
         except BaseException as exc:
             self._take_back(connection, exc)
+            _raise_unavailable_if_lost(connection, exc)
             raise
         self._take_back(connection, None)
 
@@ -153,14 +155,26 @@ class Database:
             self._recovering.add(task)
             task.add_done_callback(self._recovering.discard)
         elif (failure is None or isinstance(failure, Exception)) and not (
-            connection.is_closed() or connection.is_in_transaction()
+            isinstance(failure, CONNECTION_LOST) or connection.is_closed() or connection.is_in_transaction()
         ):
             # A statement that failed in the database leaves its connection ready for the next one. (A closing
             # pool keeps nothing: _return closes it then.)
             self._return(connection)
         else:
+            if isinstance(failure, CONNECTION_LOST):
+                self._drop_idle()
             connection.terminate()
             self._return(None)
+
+    def _drop_idle(self) -> None:
+        """Closes every idle connection. One connection lost to a server restart or crash means the others were
+        lost too (PostgreSQL ends every session when a backend crashes), though the driver may not know yet: the
+        next statement on one could fail, or find its protocol in a state it cannot leave. New ones are opened on
+        demand."""
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            connection.terminate()
+        self._places_taken -= len(idle)
 
     async def _recover(self, connection: asyncpg.Connection) -> None:
         """Lends a connection again once it answers a statement (asyncpg runs it after the cancellation it has
@@ -191,8 +205,17 @@ class Database:
             self._idle.append((connection, time.monotonic()))
 
 
-def _closing() -> asyncpg.InterfaceError:
-    return asyncpg.InterfaceError("the database pool is closing")
+def _raise_unavailable_if_lost(connection: asyncpg.Connection, failure: BaseException) -> None:
+    """Raises DatabaseUnavailable when `failure` lost the connection (the server, or its backend, is gone): the
+    caller may retry, and nothing about this connection's state is worth reporting. Whether a write committed
+    just before is unknown, so its idempotency key decides on the retry."""
+    if isinstance(failure, CONNECTION_LOST) or (isinstance(failure, Exception) and connection.is_closed()):
+        raise DatabaseUnavailable("the connection to the database was lost") from failure
+
+
+def _closing() -> DatabaseUnavailable:
+    """What a caller gets from a closing pool: the process is shutting down, and another replica can answer."""
+    return DatabaseUnavailable("the database pool is closing")
 
 
 async def connect(settings: Settings) -> Database:

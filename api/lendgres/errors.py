@@ -61,58 +61,71 @@ class Problem(Exception):
         }
 
 
-# SQLSTATEs of PostgreSQL itself that a client's input can cause: (status, code, title).
-_INVALID_INPUT = (422, "validation_failed", "Validation failed")
-_STANDARD_SQLSTATES: dict[str, tuple[int, str, str]] = {
-    "23505": (409, "conflict", "Conflict"),  # unique_violation
-    "23503": _INVALID_INPUT,  # foreign_key_violation: a referenced row does not exist
-    "23514": _INVALID_INPUT,  # check_violation
-    "23502": _INVALID_INPUT,  # not_null_violation
-    "22001": _INVALID_INPUT,  # string_data_right_truncation
-    "22003": _INVALID_INPUT,  # numeric_value_out_of_range
-    "22007": _INVALID_INPUT,  # invalid_datetime_format
-    "22008": _INVALID_INPUT,  # datetime_field_overflow
-    "22021": _INVALID_INPUT,  # character_not_in_repertoire (a NUL byte in text)
-    "22023": _INVALID_INPUT,  # invalid_parameter_value
-    "22P02": _INVALID_INPUT,  # invalid_text_representation
-    "22P05": _INVALID_INPUT,  # untranslatable_character
-    "2202E": _INVALID_INPUT,  # array_subscript_error
-    "40001": (409, "concurrent_update", "Concurrent update, retry"),  # serialization_failure
-    "40P01": (409, "concurrent_update", "Concurrent update, retry"),  # deadlock_detected
-    "55P03": (409, "concurrent_update", "Concurrent update, retry"),  # lock_not_available
-    "57014": (503, "service_unavailable", "Service unavailable"),  # query_canceled (statement timeout)
-    "53300": (503, "service_unavailable", "Service unavailable"),  # too_many_connections
+# SQLSTATEs of PostgreSQL itself that a client's input can cause: (status, code, title, what to tell the client).
+# The lending functions check their input and raise their own codes first; this is the safety net for what they
+# miss. What PostgreSQL said (its message, the constraint, the SQLSTATE) names private tables and is the operators'
+# business: it goes to the log with the request id, never into the problem.
+_INVALID = (422, "validation_failed", "Validation failed")
+_RETRY = (409, "concurrent_update", "Concurrent update, retry")
+_STANDARD_SQLSTATES: dict[str, tuple[int, str, str, str]] = {
+    "23505": (409, "conflict", "Conflict", "The request conflicts with a record that already exists."),
+    "23503": (*_INVALID, "The request refers to a record that does not exist."),
+    "23514": (*_INVALID, "A value breaks a rule of the record it would be stored in."),
+    "23502": (*_INVALID, "A required value is missing."),
+    "22001": (*_INVALID, "A value is too long."),
+    "22003": (*_INVALID, "A number is out of range."),
+    "22007": (*_INVALID, "A date or time is not valid."),
+    "22008": (*_INVALID, "A date or time is out of range."),
+    "22021": (*_INVALID, "Text contains bytes that are not valid UTF-8."),  # a NUL byte in text, too
+    "22023": (*_INVALID, "A value is not valid here."),
+    "22P02": (*_INVALID, "A value is not written in the form its type needs."),
+    "22P05": (*_INVALID, "Text contains characters that cannot be stored."),
+    "2202E": (*_INVALID, "A value is out of range."),
+    "40001": (*_RETRY, "Another request changed the same records at the same time; retry."),  # serialization
+    "40P01": (*_RETRY, "Another request changed the same records at the same time; retry."),  # deadlock
+    "55P03": (*_RETRY, "Another request holds the records this one needs; retry."),  # lock_not_available
+    "57014": (503, "service_unavailable", "Service unavailable", "The database took too long to answer; retry later."),
 }
 
-# Failures to reach the database at all: retrying later can succeed.
-_UNAVAILABLE = (
+
+class DatabaseUnavailable(Exception):
+    """The database, or the connection a statement ran on, was lost (db.Database raises it): retrying later, on
+    another connection, can succeed. A write that was under way may or may not have committed, which is what an
+    idempotency key is for."""
+
+
+# Errors that say the connection they came from is gone, or in a state the driver cannot recover from (asyncpg's
+# InternalClientError after the server died mid-conversation): such a connection is never lent again (db.Database).
+CONNECTION_LOST = (
     OSError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.TooManyConnectionsError,
+    asyncpg.PostgresConnectionError,  # 08: the connection failed or does not exist
+    asyncpg.CannotConnectNowError,  # 57P03: starting up, shutting down, or in recovery
+    asyncpg.AdminShutdownError,  # 57P01
+    asyncpg.CrashShutdownError,  # 57P02: another backend crashed and the server is restarting
+    asyncpg.InternalClientError,
 )
+
+# Failures to reach the database, or to keep a connection to it: retrying later can succeed, so they are 503, never
+# 500, whichever PostgreSQL error class they belong to.
+_UNAVAILABLE = (*CONNECTION_LOST, DatabaseUnavailable, asyncpg.TooManyConnectionsError)
 
 
 def from_postgres(exc: asyncpg.PostgresError) -> Problem | None:
     """The problem a database error stands for, or None when it is not the client's doing (a real 500)."""
     sqlstate = exc.sqlstate or ""
-    message = getattr(exc, "message", None) or str(exc)
     if sqlstate.startswith("LN"):
         raised: dict[str, Any] = json.loads(getattr(exc, "detail", None) or "{}")
         code = raised.pop("code", "error")
         title = raised.pop("title", code)
-        return Problem(int(sqlstate[2:]), code, title, message, raised)
+        return Problem(int(sqlstate[2:]), code, title, getattr(exc, "message", None) or str(exc), raised)
     standard = _STANDARD_SQLSTATES.get(sqlstate)
     if standard is None:
         return None
-    status, code, title = standard
-    facts: dict[str, Any] = {"sqlstate": sqlstate}
-    constraint = getattr(exc, "constraint_name", None)
-    if constraint:
-        facts["constraint"] = constraint
+    status, code, title, detail = standard
+    facts: dict[str, Any] = {}
     if code == "validation_failed":
-        facts["errors"] = [{"field": getattr(exc, "column_name", None) or "", "message": message}]
-    return Problem(status, code, title, message, facts, {"Retry-After": "1"} if status == 503 else {})
+        facts["errors"] = [{"field": "", "message": detail}]
+    return Problem(status, code, title, detail, facts, {"Retry-After": "1"} if status == 503 else {})
 
 
 def known_problem(exc: Exception) -> Problem | None:
@@ -124,9 +137,7 @@ def known_problem(exc: Exception) -> Problem | None:
         return from_request_validation(exc)
     if isinstance(exc, HTTPException):
         return from_http_exception(exc)
-    if isinstance(exc, asyncpg.PostgresError):
-        return from_postgres(exc)
-    if isinstance(exc, _UNAVAILABLE):
+    if isinstance(exc, _UNAVAILABLE):  # before PostgresError: most of these are PostgreSQL errors too
         return Problem(
             503,
             "service_unavailable",
@@ -134,12 +145,24 @@ def known_problem(exc: Exception) -> Problem | None:
             "The database cannot be reached; retry later.",
             headers={"Retry-After": "1"},
         )
+    if isinstance(exc, asyncpg.PostgresError):
+        return from_postgres(exc)
     return None
 
 
 def from_exception(request: Request, exc: Exception) -> Problem:
     """Maps any exception raised while serving `request` to the problem to answer with."""
     problem = known_problem(exc)
+    if problem is not None and isinstance(exc, asyncpg.PostgresError) and not (exc.sqlstate or "").startswith("LN"):
+        log.warning(
+            "PostgreSQL refused %s %s with %s: %s (answered %s, request id %s)",
+            request.method,
+            request.url.path,
+            exc.sqlstate,
+            getattr(exc, "message", None) or exc,
+            problem.code,
+            request.state.request_id,
+        )
     if problem is None:
         log.error(
             "internal error serving %s %s (request id %s)",

@@ -11,8 +11,9 @@ import asyncpg
 import psycopg
 import pytest
 
-from lendgres import db
+from lendgres import db, errors
 from lendgres.app import create_app
+from lendgres.errors import DatabaseUnavailable
 from lendgres.settings import Settings
 from tests.conftest import role_url
 
@@ -247,7 +248,7 @@ async def test_a_place_handed_over_just_before_close_opens_nothing(postgresql: p
 
     async with Holder(database, inside=begin, after=close):
         waiter = await queued(database.fetchval("select 1"))
-    with pytest.raises(asyncpg.InterfaceError, match="closing"):
+    with pytest.raises(DatabaseUnavailable, match="closing"):
         await asyncio.wait_for(waiter, 5)
     await asyncio.sleep(0.2)
     assert _backends(postgresql) == set()
@@ -284,9 +285,9 @@ async def test_closing_refuses_waiters_and_closes_every_connection(postgresql: p
     async with Holder(database):
         waiter = await queued(database.fetchval("select 1"))
         await database.close()
-        with pytest.raises(asyncpg.InterfaceError, match="closing"):
+        with pytest.raises(DatabaseUnavailable, match="closing"):
             await asyncio.wait_for(waiter, 5)
-        with pytest.raises(asyncpg.InterfaceError, match="closing"):
+        with pytest.raises(DatabaseUnavailable, match="closing"):
             await database.fetchval("select 1")
     await asyncio.sleep(0.2)
     assert _backends(postgresql) == set()
@@ -299,3 +300,54 @@ async def test_startup_leaves_its_objects_out_of_garbage_collection(postgresql: 
     application = create_app(Settings(database_url=role_url(postgresql, "lendgres_test_http"), pool_min_size=1))
     async with application.router.lifespan_context(application):
         assert gc.get_freeze_count() > 10_000
+
+
+async def test_a_connection_lost_mid_statement_is_unavailable_and_never_lent_again(
+    postgresql: psycopg.Connection,
+) -> None:
+    """The server ends the session under a running statement (57P01, as a shutdown or a crash of another backend
+    does): the caller may retry, so it is a 503, and neither that connection nor the idle ones lost with it are
+    lent again."""
+    database = await _database(postgresql, 2)
+    try:
+        async with database.connection() as first, database.connection() as second:
+            lost = await first.fetchval("select pg_backend_pid()")
+            idle = await second.fetchval("select pg_backend_pid()")
+        sleeper = asyncio.create_task(database.fetchval("select pg_sleep(30)"))
+        await asyncio.sleep(0.2)
+        running = _backends(postgresql) & {lost, idle}
+        assert len(running) == 2
+        postgresql.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where pid = any(%s) and query like '%%pg_sleep%%'",
+            (list(running),),
+        )
+        with pytest.raises(DatabaseUnavailable) as raised:
+            await asyncio.wait_for(sleeper, 5)
+        assert isinstance(raised.value.__cause__, errors.CONNECTION_LOST)
+        problem = errors.known_problem(raised.value)
+        assert problem is not None
+        assert (problem.status, problem.code, problem.headers) == (503, "service_unavailable", {"Retry-After": "1"})
+        assert await database.fetchval("select pg_backend_pid()") not in (lost, idle)
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.CannotConnectNowError("the database system is in recovery mode"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.CrashShutdownError("terminating connection because of crash of another server process"),
+        asyncpg.ConnectionFailureError("server closed the connection unexpectedly"),
+        asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+        ConnectionRefusedError(111, "Connection refused"),
+        DatabaseUnavailable("the connection to the database was lost"),
+    ],
+    ids=type,
+)
+def test_every_loss_of_the_database_says_retry(lost: Exception) -> None:
+    """Most of these are PostgreSQL errors too, with SQLSTATEs of their own: none of them may be a 500."""
+    problem = errors.known_problem(lost)
+    assert problem is not None
+    assert (problem.status, problem.code, problem.headers) == (503, "service_unavailable", {"Retry-After": "1"})
