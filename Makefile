@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Debian's PostgreSQL 15, for proving the SQL on the oldest server we support.
 PG15_BINDIR := /usr/lib/postgresql/15/bin
 
-.PHONY: run test test-all test-pg15 lint schema migration check bench clean
+.PHONY: run test test-all test-pg15 chromium lint schema migration check bench clean
 
 $(BIN)/lendgres: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ run: $(BIN)/lendgres
 test: $(BIN)/lendgres
 	$(BIN)/python -m pytest -m "not slow" -q
 
-test-all: $(BIN)/lendgres
+test-all: $(BIN)/lendgres chromium
 	$(BIN)/python -m pytest -q
+
+# Debian's Chromium, for the test that opens the documentation pages (Playwright's own browser download cannot run
+# on every machine); installed when missing.
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 # The database suites again, on PostgreSQL 15 (installed from Debian's packages when missing).
 test-pg15: $(BIN)/lendgres

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from . import __version__, access, auth, db, events, health, loans, mcp_server
+from . import __version__, access, auth, db, docs, events, health, loans, mcp_server
 from .auth import AuthenticatedRoute, Authenticator
 from .events import EventsListener
 from .http import HeadAsGet, RequestIdMiddleware, StandardOutput, access_log, problem_response
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.add_routes serves the pages, from local assets
+        redoc_url=None,
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
     )
 
@@ -75,13 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             schema.setdefault("components", {}).setdefault("securitySchemes", {})[auth.SCHEME] = auth.SECURITY_SCHEME
-            app.openapi_schema = schema
+            app.openapi_schema = docs.mend(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     for operation in OPERATIONS:
         app.router.add_api_route(**http_route(operation), route_class_override=AuthenticatedRoute)
     health.add_routes(app)
+    docs.add_routes(app)
     mcp = mcp_server.mount(app, OPERATIONS, list(settings.allowed_hosts))
     app.add_middleware(HeadAsGet)
     app.add_middleware(RequestIdMiddleware)  # added last, so it runs first: its log line sees the request as sent

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 # Identifiers are bigint in the database; anything larger could not name a row.
-Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+BIGINT_MAX = 2**63 - 1
+Id = Annotated[StrictInt, Field(ge=1, le=BIGINT_MAX)]
 Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 # A query string carries text, so its integers are parsed from it (a body's must be JSON integers).
 QueryInt32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
@@ -34,7 +35,7 @@ def _whole_number(value: object) -> object:
 
 # An id that a path or a query string carries. The range comes before the validator, so that the schema says
 # minimum and maximum.
-PathId = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
+PathId = Annotated[int, Field(ge=1, le=BIGINT_MAX), BeforeValidator(_whole_number)]
 
 
 def _storable_text(value: str) -> str:

@@ -151,8 +151,17 @@ IDEMPOTENCY_KEY = {
     "repeatable": "Taken and not needed: repeating this call changes nothing more, so a retry is safe without one.",
 }
 _KEY = TypeAdapter(Text | None)
+# An ETag names an application's version; If-Match takes one, or *. The pattern is in the schema only: _ETAG checks
+# the header, so that a bad one is the same problem as ever.
+ETAG = r'^"[0-9]+"$'
+IF_MATCH = r'^[ \t]*(\*|(W/)?"[0-9]{1,9}")[ \t]*$'
 IfMatchHeader = Annotated[
-    str | None, Header(alias="If-Match", description='The ETag of the version you read, e.g. "3"; 412 if stale.')
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of the version you read, e.g. "3"; 412 if stale.',
+        json_schema_extra={"pattern": IF_MATCH},
+    ),
 ]
 _ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
 
@@ -233,9 +242,9 @@ def http_route(operation: Operation) -> dict[str, Any]:
     }
     headers = {}
     if operation.location is not None:
-        headers["Location"] = {"description": operation.location}
+        headers["Location"] = {"description": operation.location, "schema": {"type": "string"}}
     if operation.etag:
-        headers["ETag"] = {"description": 'The version, e.g. "3".'}
+        headers["ETag"] = {"description": 'The version, e.g. "3".', "schema": {"type": "string", "pattern": ETAG}}
     if headers:
         responses[operation.status_code] = {"headers": headers}
     return {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 
 import pytest
+from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from lendgres.app import OPERATIONS
@@ -193,3 +196,58 @@ async def test_every_route_shows_an_example_of_its_answer(http):
             schemas[reference.rsplit("/", 1)[1]].get("examples") if reference else None
         )
         assert example, f"{operation_id}: no example of its answer"
+
+
+async def test_the_document_is_valid_openapi(http):
+    validate(await openapi(http))  # openapi-spec-validator: the OpenAPI 3.1 schema, references resolved
+
+
+async def test_every_problem_response_documents_the_problem_schema(http):
+    """Problems are sent as application/problem+json: that is where their schema is, and nothing claims JSON."""
+    document = await openapi(http)
+
+    problem_responses = 0
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert set(response["content"]) == {"application/problem+json"}, (method, path, status)
+                schema = response["content"]["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ProblemDetails"}, (method, path, status)
+                problem_responses += 1
+    assert problem_responses > 3 * len(EXPECTED_OPERATIONS)
+
+
+def integer_schemas(node):
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            yield node
+        for value in node.values():
+            yield from integer_schemas(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from integer_schemas(item)
+
+
+async def test_integer_bounds_are_exact_integers(http):
+    """Ids run from 1 to 2**63 - 1 exactly, in bodies as in paths (a float would say 2**63)."""
+    response = await http.get("/openapi.json")
+    document = json.loads(response.text, parse_float=Decimal)
+
+    bounds = [
+        schema[bound] for schema in integer_schemas(document) for bound in ("minimum", "maximum") if bound in schema
+    ]
+    assert bounds and all(type(bound) is int for bound in bounds), bounds
+    applicant_id = document["components"]["schemas"]["ApplyRequest"]["properties"]["applicant_id"]["anyOf"][0]
+    assert (applicant_id["minimum"], applicant_id["maximum"]) == (1, 2**63 - 1)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_documentation_pages_load_nothing_from_another_host(http, page):
+    response = await http.get(page, headers={})
+
+    assert response.status_code == 200
+    sources = re.findall(r'(?:src|href|spec-url)\s*=\s*["\']([^"\']+)', response.text)
+    sources += re.findall(r"url:\s*'([^']+)'", response.text)
+    assert sources and all(source.startswith("/") for source in sources), sources
+    for source in sources:
+        assert (await http.get(source, headers={})).status_code == 200, source
