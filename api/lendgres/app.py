@@ -23,16 +23,19 @@ from .settings import Settings
 OPERATIONS = [*loans.OPERATIONS, *events.OPERATIONS, *access.OPERATIONS]
 
 DESCRIPTION = """\
-Lendgres files, scores, decides and audits loan applications. PostgreSQL is the source of truth: every call is
-one database function, every change leaves a hash-chained audit row, and every error is a problem document
-(`application/problem+json`) with a stable `code` and the facts needed to correct the request.
+Lendgres files, decides, withdraws and audits loan applications, and feeds what changed to those who follow it.
+PostgreSQL is the source of truth: every call is one database function, every change leaves a hash-chained audit
+row, and every error is a problem document (`application/problem+json`) with a stable `code` and the facts needed
+to correct the request.
 
-Every route but the health checks and these docs needs an API key: `Authorization: Bearer <key>`. A key acts
-as one actor, whose role (reader, intake, underwriter, reviewer, servicer, admin) says what it may do; `GET /me`
-tells which. A missing or bad key is 401 (`unauthenticated`), an operation outside the role 403 (`forbidden`).
+Every route but the health checks, this document and its pages (/docs, /redoc) needs an API key:
+`Authorization: Bearer <key>`. A key acts as one actor, whose role (reader, intake, underwriter, reviewer, servicer,
+admin) says what it may do; `GET /me` tells which. A missing or bad key is 401 (`unauthenticated`), an operation
+outside the role 403 (`forbidden`).
 
-Writes accept an `Idempotency-Key` header: a retry with the same key and body returns the first response
-(`Idempotent-Replayed: true`) and writes nothing. Send `X-Request-Id` to trace a call through the audit trail.
+Each write says how it treats an `Idempotency-Key` header: most replay the first response to a retry with the same
+key and body (`Idempotent-Replayed: true`) and write nothing; creating an API key refuses one. Send `X-Request-Id`
+to trace a call through the audit trail.
 """
 
 
@@ -77,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             schema.setdefault("components", {}).setdefault("securitySchemes", {})[auth.SCHEME] = auth.SECURITY_SCHEME
-            app.openapi_schema = docs.mend(schema)
+            app.openapi_schema = docs.mend(schema, OPERATIONS)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -6,15 +6,21 @@ load the same scripts from the installed fastapi-offline package, which ships bo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from starlette.responses import HTMLResponse
 
-from .models import BIGINT_MAX
+from .models import BIGINT_MAX, ProblemDetails, examples
+
+if TYPE_CHECKING:
+    from .operations import Operation
 
 ASSETS = "/docs/assets"
 PROBLEM = "application/problem+json"
@@ -50,14 +56,16 @@ def add_routes(app: FastAPI) -> None:
         )
 
 
-def mend(document: dict[str, Any]) -> dict[str, Any]:
+def mend(document: dict[str, Any], operations: Iterable[Operation]) -> dict[str, Any]:
     """What FastAPI's document gets wrong about this API, put right (in place; returned for convenience):
 
     - a problem response documents its schema under application/problem+json, the type it is sent as (FastAPI puts
       a response model under the route's own type, application/json, which no error uses);
     - integer bounds are integers: FastAPI's OpenAPI model holds minimum and maximum as floats, and a float cannot
       hold the largest bigint (2**63 - 1 becomes 2**63), so a whole-number bound of an integer is written back as
-      the integer the models declare."""
+      the integer the models declare;
+    - a model's examples are its own: FastAPI writes the document without its null values, examples included, so
+      an example's `"db_role": null` would go missing and the example would no longer be valid."""
     reference = {"$ref": "#/components/schemas/ProblemDetails"}
     for item in document.get("paths", {}).values():
         for operation in item.values():
@@ -67,7 +75,28 @@ def mend(document: dict[str, Any]) -> dict[str, Any]:
                     declared = content.pop("application/json", {}).get("schema")
                     content[PROBLEM]["schema"] = declared or reference
     _exact_integer_bounds(document)
+    schemas = document.get("components", {}).get("schemas", {})
+    for model in _models(operations):
+        if model.__name__ in schemas and examples(model):
+            schemas[model.__name__]["examples"] = to_jsonable_python(examples(model))
     return document
+
+
+def _models(operations: Iterable[Operation]) -> Iterator[type[BaseModel]]:
+    """Every model the operations take or answer, and the models their fields hold."""
+    seen: set[type[BaseModel]] = set()
+    found: list[Any] = [ProblemDetails]
+    for operation in operations:
+        found += [operation.result, operation.query, operation.body, operation.tutorial_query]
+    while found:
+        candidate = found.pop()
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if candidate not in seen:
+                seen.add(candidate)
+                yield candidate
+                found += [field.annotation for field in candidate.model_fields.values()]
+        else:
+            found += get_args(candidate)
 
 
 def _exact_integer_bounds(node: Any) -> None:

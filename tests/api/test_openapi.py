@@ -6,11 +6,13 @@ import json
 import re
 from decimal import Decimal
 
+import jsonschema
 import pytest
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from lendgres.app import OPERATIONS
+from tests.api.support import apply, assert_problem, case
 
 # Marked at collection: conftest adds the anyio mark only after it, and anyio then rebuilds the items without
 # their @pytest.mark.parametrize parameters.
@@ -151,18 +153,132 @@ async def test_request_bodies_carry_valid_examples(http):
                 model.model_validate(example)  # every example is a request the API accepts in shape
 
 
-async def test_request_body_examples_work_against_the_api(http):
-    """The first example of each body, sent as documented, succeeds on a fresh application."""
+async def test_request_body_examples_work_in_order_on_a_fresh_database(http):
+    """Every example of every body, sent as documented in the order given, succeeds on a database that holds
+    nothing yet but actors: examples name only what the examples before them made."""
     document = await openapi(http)
-    apply_example = body_schemas(document, document["paths"]["/loans/apply"]["post"])[0]["examples"][0]
-    for path in ("/loans/{application_id}/decision", "/loans/{application_id}/withdraw"):
-        created = await http.post("/loans/apply", json=apply_example)
+
+    def body_examples(path, method):
+        return body_schemas(document, document["paths"][path][method])[0]["examples"]
+
+    async def filed():
+        created = await http.post("/loans/apply", json=body_examples("/loans/apply", "post")[0])
         assert created.status_code == 201, created.text
-        example = body_schemas(document, document["paths"][path]["post"])[0]["examples"][0]
+        return created.json()["application_id"]
 
-        response = await http.post(path.format(application_id=created.json()["application_id"]), json=example)
+    sent = []
+    for example in body_examples("/loans/apply", "post"):
+        sent.append(("/loans/apply", await http.post("/loans/apply", json=example)))
+    for path in ("/loans/{application_id}/decision", "/loans/{application_id}/withdraw"):
+        for example in body_examples(path, "post"):
+            sent.append((path, await http.post(path.format(application_id=await filed()), json=example)))
+    for example in body_examples("/actors", "post"):
+        sent.append(("/actors", await http.post("/actors", json=example)))
+    actor = body_examples("/actors", "post")[0]["name"]
+    for example in body_examples("/actors/{name}", "patch"):
+        sent.append(("/actors/{name}", await http.patch(f"/actors/{actor}", json=example)))
+    await http.patch(f"/actors/{actor}", json={"active": True})
+    for example in body_examples("/keys", "post"):
+        sent.append(("/keys", await http.post("/keys", json=example)))
+    key_id = sent[-1][1].json()["key_id"]
+    for example in body_examples("/keys/{key_id}/revoke", "post"):
+        sent.append(("/keys/{key_id}/revoke", await http.post(f"/keys/{key_id}/revoke", json=example)))
 
-        assert response.status_code in (200, 201), (path, response.text)
+    assert len(sent) >= 11
+    for path, response in sent:
+        assert response.status_code in (200, 201), (path, response.request.content, response.text)
+
+
+async def test_every_schema_has_examples_that_it_validates(http):
+    document = await openapi(http)
+
+    for name, schema in document["components"]["schemas"].items():
+        examples = schema.get("examples")
+        assert examples, f"{name}: no example"
+        validator = jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", **document})
+        for example in examples:
+            validator.validate(example)
+
+
+async def test_closed_sets_are_enums(http):
+    document = await openapi(http)
+    schemas = document["components"]["schemas"]
+
+    def enum(schema):
+        options = schema.get("anyOf", [schema])
+        [values] = [option["enum"] for option in options if "enum" in option]
+        return set(values)
+
+    statuses = {"pending", "manual_review", "approved", "rejected", "withdrawn"}
+    outcomes = {"approved", "rejected", "manual_review"}
+    events = {"application.filed", "application.decided", "application.withdrawn", "application.updated"}
+    roles = {"reader", "intake", "underwriter", "reviewer", "servicer", "admin"}
+    assert enum(schemas["DecisionRequest"]["properties"]["outcome"]) == outcomes
+    assert enum(schemas["Decision"]["properties"]["outcome"]) == outcomes
+    assert enum(schemas["Application"]["properties"]["status"]) == statuses
+    assert enum(schemas["Application"]["properties"]["next_statuses"]["items"]) == statuses
+    assert enum(schemas["Event"]["properties"]["event_type"]) == events
+    assert enum(schemas["Actor"]["properties"]["role"]) == enum(schemas["Me"]["properties"]["role"]) == roles
+    assert enum(schemas["ApiKey"]["properties"]["state"]) == {"active", "expired", "revoked"}
+    query = {
+        (path, parameter["name"]): parameter["schema"]
+        for path in ("/loans", "/events")
+        for parameter in document["paths"][path]["get"]["parameters"]
+    }
+    assert enum(query[("/loans", "status")]) == statuses
+    assert enum(query[("/events", "type")]) == events
+
+
+# Ranges the lending functions check, as the document states them: (method, path, where, field).
+RANGES = [
+    ("get", "/loans", "query", "limit", (1, 100)),
+    ("get", "/events", "query", "limit", (1, 1000)),
+    ("post", "/keys", "body", "expires_in_days", (1, 3650)),
+    ("post", "/loans/apply", "body", "term_months", (1, 480)),
+]
+
+
+async def test_documented_ranges_are_what_the_server_accepts(http):
+    """Each range is in the schema (not only in words), and its bounds are the server's: the bounds are accepted,
+    one past them refused."""
+    document = await openapi(http)
+
+    for method, path, where, field, (low, high) in RANGES:
+        operation = document["paths"][path][method]
+        if where == "query":
+            [schema] = [p["schema"] for p in operation["parameters"] if p["name"] == field]
+        else:
+            schema = body_schemas(document, operation)[0]["properties"][field]
+            schema = schema.get("anyOf", [schema])[0]
+        with case(field):
+            assert (schema["minimum"], schema["maximum"]) == (low, high), path
+        for value, accepted in ((low - 1, False), (low, True), (high, True), (high + 1, False)):
+            with case((path, field, value)):
+                if where == "query":
+                    response = await http.get(path, params={field: value})
+                else:
+                    base = {"actor": "intake-agent"} if path == "/keys" else {"applicant_name": "J", "amount": 1}
+                    response = await http.post(path, json={**base, field: value})
+                assert response.is_success is accepted, response.text
+                if not accepted:
+                    assert_problem(response, 422, "validation_failed")
+
+
+async def test_if_match_and_etag_say_their_form(http):
+    document = await openapi(http)
+    withdraw = document["paths"]["/loans/{application_id}/withdraw"]["post"]
+    [if_match] = [p["schema"] for p in withdraw["parameters"] if p["name"] == "If-Match"]
+    etag = document["paths"]["/loans/{application_id}"]["get"]["responses"]["200"]["headers"]["ETag"]["schema"]
+    application = await apply(http)
+
+    got = await http.get(f"/loans/{application['application_id']}")
+    assert re.fullmatch(etag["pattern"], got.headers["ETag"])
+    for value in ('"1"', "*", ' "1" ', 'W/"1"'):
+        assert re.search(if_match["pattern"], value), value
+    for value in ("1", '"x"', '"1', "latest"):
+        assert not re.search(if_match["pattern"], value), value
+        refused = await http.post(f"/loans/{application['application_id']}/withdraw", headers={"If-Match": value})
+        assert_problem(refused, 422, "validation_failed")
 
 
 async def test_every_loans_operation_documents_its_result_with_an_example_and_its_problems(http):

@@ -75,15 +75,12 @@ def _resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any
 def _comparable(schema: dict[str, Any]) -> dict[str, Any]:
     """A schema without its title (FastAPI titles a parameter after its Python name, the tool after its field) and
     without a default of null, which a parameter's schema leaves out and means the same: the argument is optional.
-    Numbers are compared as floats: FastAPI's OpenAPI model holds a body field's minimum and maximum as floats
-    (9223372036854775807 becomes 9.223372036854776e+18), where the tool's schema keeps the integer; issue 13 mends
-    the document."""
-    kept = {key: value for key, value in schema.items() if key != "title" and not (key == "default" and value is None)}
-    return json.loads(json.dumps(kept), parse_int=float)  # type: ignore[no-any-return]
+    Numbers are compared exactly, as their JSON text: 9223372036854775807 is not 9.223372036854776e+18."""
+    return {key: value for key, value in schema.items() if key != "title" and not (key == "default" and value is None)}
 
 
 async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, served):
-    document = (await http.get("/openapi.json")).json()
+    document = exact((await http.get("/openapi.json")).text)
     async with mcp_client(served) as mcp:
         tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
 
@@ -387,3 +384,17 @@ def test_every_argument_is_a_parameter_of_the_function_it_is_passed_to(postgresq
             passed.add("idempotency_key")
         with case(operation.name):
             assert passed <= set(row[0]) - {"actor", "request_id"}
+
+
+async def test_booleans_are_json_booleans_on_both_faces(http, served):
+    """What deactivates an actor is true or false, never 0, 1 or a word: each is refused alike on both faces, and
+    the actor stays as it was."""
+    arguments = await _with_actor(http)
+    async with RawMcp(served, "test-admin") as raw:
+        for value in (0, 1, "no", "off", "yes", "false", 0.0):
+            with case(value):
+                await same_problem(http, raw, BY_NAME["update_actor"], {**arguments, "active": value})
+                actor = (await http.get("/actors")).json()["items"]
+                assert {"name": arguments["name"], "active": True} in [
+                    {"name": a["name"], "active": a["active"]} for a in actor
+                ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ..models import PathId, Strict, Text
+from ..models import Int32, PathId, Strict, Text, checked_range
+
+ActorKind = Literal["agent", "human", "service"]
+ActorRole = Literal["reader", "intake", "underwriter", "reviewer", "servicer", "admin"]
 
 
 class Me(BaseModel):
@@ -30,8 +33,8 @@ class Me(BaseModel):
 
     actor_id: int
     name: str
-    kind: str = Field(description="agent, human or service.")
-    role: str = Field(description="reader, intake, underwriter, reviewer, servicer or admin.")
+    kind: ActorKind
+    role: ActorRole
     active: bool
     version: int
     created_at: str
@@ -46,8 +49,6 @@ KeyId = Annotated[PathId, Field(description="The key's id.")]
 
 # Actors and API keys, for admins --------------------------------------------------------------------------------
 
-ActorKind = Literal["agent", "human", "service"]
-ActorRole = Literal["reader", "intake", "underwriter", "reviewer", "servicer", "admin"]
 
 _ACTOR_EXAMPLE: dict[str, Any] = {
     "actor_id": 4,
@@ -77,7 +78,7 @@ class CreateActorRequest(Strict):
         json_schema_extra={
             "examples": [
                 {"name": "intake-bot", "kind": "agent", "role": "intake"},
-                {"name": "billing", "kind": "service", "role": "servicer", "db_role": "billing_login"},
+                {"name": "billing", "kind": "service", "role": "servicer"},
             ]
         }
     )
@@ -92,7 +93,8 @@ class UpdateActorRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "underwriter"}, {"active": False}]})
 
     role: ActorRole | None = None
-    active: bool | None = Field(None, description="false deactivates the actor: every key of it stops working.")
+    # Strict, as integers are: 0, "no" or "off" would otherwise deactivate an actor.
+    active: StrictBool | None = Field(None, description="false deactivates the actor: every key of it stops working.")
 
 
 class Actor(BaseModel):
@@ -100,8 +102,8 @@ class Actor(BaseModel):
 
     actor_id: int
     name: str
-    kind: str
-    role: str
+    kind: ActorKind
+    role: ActorRole
     db_role: str | None
     active: bool
     version: int
@@ -126,7 +128,7 @@ class CreateKeyRequest(Strict):
     )
 
     for_actor: Text = Field(alias="actor", description="The actor the key acts as.")
-    expires_in_days: int = Field(90, ge=-(2**31), le=2**31 - 1, description="1-3650 (default 90).")
+    expires_in_days: Annotated[Int32, checked_range(1, 3650)] = Field(90, description="Days until the key expires.")
     label: Text | None = Field(None, description="What the key is for, at most 100 characters.")
 
 
@@ -140,7 +142,7 @@ class ApiKey(BaseModel):
     created_at: str
     expires_at: str
     revoked_at: str | None
-    state: str = Field(description="active, expired or revoked.")
+    state: Literal["active", "expired", "revoked"]
 
 
 class NewApiKey(ApiKey):

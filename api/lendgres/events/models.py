@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import PathId, QueryInt32, Strict, Text
+from ..models import PathId, QueryInt32, Strict, Text, checked_range
 
 # Every event type there is; the database refuses any other name (and the feed shows only what a role may read).
 EventType = Literal["application.filed", "application.decided", "application.withdrawn", "application.updated"]
@@ -17,15 +17,33 @@ MAX_WAIT_SECONDS = 30
 
 class EventsQuery(Strict):
     after: Text | None = Field(None, description="next_cursor of your previous call; omit to start at the beginning.")
-    limit: QueryInt32 = Field(100, description="Events per call, 1-1000.")
+    limit: Annotated[QueryInt32, checked_range(1, 1000)] = Field(100, description="Events per call.")
     wait: float = Field(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a change when there is none.")
     application_id: PathId | None = Field(None, description="Only this application's.")
     event_type: EventType | None = Field(None, alias="type", description="Only events of this type.")
 
 
+_EVENT_EXAMPLE: dict[str, Any] = {
+    "cursor": "7421-18",
+    "event_type": "application.decided",
+    "application_id": 1,
+    "payload": {
+        "status": "approved",
+        "version": 2,
+        "previous_status": "pending",
+        "decision": {"decision_id": 3, "outcome": "approved", "reason_codes": ["DTI_OK"]},
+    },
+    "actor": "underwriter-1",
+    "request_id": "5f0c7c2e9b1d4f7a",
+    "occurred_at": "2026-11-25T16:02:11.482913Z",
+}
+
+
 class Event(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EVENT_EXAMPLE]})
+
     cursor: str = Field(description="Resume after this event by passing it as `after`.")
-    event_type: str
+    event_type: EventType
     application_id: int
     payload: dict[str, Any]
     actor: str
@@ -38,22 +56,7 @@ class EventPage(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "events": [
-                        {
-                            "cursor": "7421-18",
-                            "event_type": "application.decided",
-                            "application_id": 1,
-                            "payload": {
-                                "status": "approved",
-                                "version": 2,
-                                "previous_status": "pending",
-                                "decision": {"decision_id": 3, "outcome": "approved", "reason_codes": ["DTI_OK"]},
-                            },
-                            "actor": "underwriter-1",
-                            "request_id": "5f0c7c2e9b1d4f7a",
-                            "occurred_at": "2026-11-25T16:02:11.482913Z",
-                        }
-                    ],
+                    "events": [_EVENT_EXAMPLE],
                     "next_cursor": "7421-18",
                 }
             ]

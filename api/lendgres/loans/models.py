@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Id, Int32, Number, PathId, QueryInt32, Strict, Text, examples
+from ..models import Id, Int32, Number, PathId, QueryInt32, Strict, Text, checked_range, examples
 
 # In a path (/loans/{application_id}), or an MCP tool's argument of the same name.
 ApplicationId = Annotated[PathId, Field(description="The application's id.")]
@@ -34,7 +34,8 @@ class ApplyRequest(Strict):
                     "purpose": "Home improvement",
                     "external_ref": "crm-1042",
                 },
-                {"applicant_id": 7, "amount": 2500, "currency": "EUR", "term_months": 12},
+                # The applicant the first example made, on a fresh database.
+                {"applicant_id": 1, "amount": 2500, "currency": "EUR", "term_months": 12},
             ]
         },
     )
@@ -49,7 +50,7 @@ class ApplyRequest(Strict):
     applicant_phone: Text | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
     applicant_external_ref: Text | None = Field(None, description="The applicant's id in your systems (unique).")
     currency: Text | None = Field(None, description="ISO 4217 code; USD when omitted.")
-    term_months: Int32 | None = Field(None, description="Loan term in months, 1-480.")
+    term_months: Annotated[Int32, checked_range(1, 480)] | None = Field(None, description="Loan term in months.")
     purpose: Text | None = Field(None, description="What the loan is for, at most 500 characters.")
     external_ref: Text | None = Field(None, description="The application's id in your systems, at most 100 characters.")
 
@@ -103,17 +104,50 @@ class TutorialDecision(Strict):
 
 class ListApplicationsQuery(Strict):
     status: Status | None = Field(None, description="Only applications in this status.")
-    limit: QueryInt32 = Field(50, description="Page size, 1-100.")
+    limit: Annotated[QueryInt32, checked_range(1, 100)] = Field(50, description="Page size.")
     after: Text | None = Field(None, description="next_cursor of the previous page.")
 
 
 # Response shapes, for the OpenAPI document only: responses are the database's JSON, passed through.
 
+_DECISION_EXAMPLE: dict[str, Any] = {
+    "decision_id": 3,
+    "application_id": 1,
+    "outcome": "approved",
+    "approved": True,
+    "reason": "Income verified; DTI 22%.",
+    "reason_codes": ["DTI_OK"],
+    "decided_by": "underwriter-1",
+    "request_id": "5f0c7c2e9b1d4f7a",
+    "decided_at": "2026-11-25T16:02:11.482913Z",
+}
+_APPLICANT_EXAMPLE: dict[str, Any] = {
+    "applicant_id": 1,
+    "name": "Jane Doe",
+    "email": None,
+    "phone": None,
+    "external_ref": None,
+}
+_AUDIT_ENTRY_EXAMPLE: dict[str, Any] = {
+    "seq": 1,
+    "table": "application",
+    "row_id": "1",
+    "action": "insert",
+    "old": None,
+    "new": {"application_id": 1, "status": "pending", "amount": "15000.00"},
+    "actor": "intake-agent",
+    "request_id": "5f0c7c2e9b1d4f7a",
+    "recorded_at": "2026-11-25T15:42:50.666442Z",
+    "row_hash": "9c1d0f5e6a0b7d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f809",
+}
+
 
 class Decision(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_DECISION_EXAMPLE]})
+
     decision_id: int
     application_id: int
-    outcome: str
+    outcome: Outcome
     approved: bool | None = Field(description="true for approved, false for rejected, null for manual_review.")
     reason: str
     reason_codes: list[str]
@@ -123,6 +157,8 @@ class Decision(BaseModel):
 
 
 class Applicant(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_APPLICANT_EXAMPLE]})
+
     applicant_id: int
     name: str
     email: str | None
@@ -142,13 +178,7 @@ _APPLICATION_EXAMPLE: dict[str, Any] = {
     "withdrawal_reason": None,
     "applicant_id": 1,
     "applicant_name": "Jane Doe",
-    "applicant": {
-        "applicant_id": 1,
-        "name": "Jane Doe",
-        "email": None,
-        "phone": None,
-        "external_ref": None,
-    },
+    "applicant": _APPLICANT_EXAMPLE,
     "version": 1,
     "created_at": "2026-11-25T15:42:50.666442Z",
     "updated_at": "2026-11-25T15:42:50.666442Z",
@@ -161,8 +191,8 @@ class Application(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_APPLICATION_EXAMPLE]})
 
     application_id: int
-    status: str
-    next_statuses: list[str] = Field(description="Statuses the application may move to next.")
+    status: Status
+    next_statuses: list[Status] = Field(description="Statuses the application may move to next.")
     amount: str = Field(description="Decimal string with two places, e.g. 15000.00.")
     currency: str
     term_months: int | None
@@ -181,26 +211,10 @@ class Application(BaseModel):
 
 class DecisionResult(Decision):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "decision_id": 3,
-                    "application_id": 1,
-                    "outcome": "approved",
-                    "approved": True,
-                    "reason": "Income verified; DTI 22%.",
-                    "reason_codes": ["DTI_OK"],
-                    "decided_by": "underwriter-1",
-                    "request_id": "5f0c7c2e9b1d4f7a",
-                    "decided_at": "2026-11-25T16:02:11.482913Z",
-                    "status": "approved",
-                    "version": 2,
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{**_DECISION_EXAMPLE, "status": "approved", "version": 2}]}
     )
 
-    status: str = Field(description="The application's status after the decision.")
+    status: Status = Field(description="The application's status after the decision.")
     version: int = Field(description="The application's version after the decision.")
 
 
@@ -221,10 +235,12 @@ class ApplicationPage(BaseModel):
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_AUDIT_ENTRY_EXAMPLE]})
+
     seq: int
     table: str
     row_id: str
-    action: str
+    action: Literal["insert", "update"]
     old: dict[str, Any] | None
     new: dict[str, Any]
     actor: str
@@ -243,20 +259,7 @@ class AuditTrail(BaseModel):
                     "rows_checked": 1,
                     "broken_at_seq": None,
                     "problem": None,
-                    "entries": [
-                        {
-                            "seq": 1,
-                            "table": "application",
-                            "row_id": "1",
-                            "action": "insert",
-                            "old": None,
-                            "new": {"application_id": 1, "status": "pending", "amount": 15000.00},
-                            "actor": "intake-agent",
-                            "request_id": "5f0c7c2e9b1d4f7a",
-                            "recorded_at": "2026-11-25T15:42:50.666442Z",
-                            "row_hash": "9c1d0f5e6a0b7d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f809",
-                        }
-                    ],
+                    "entries": [_AUDIT_ENTRY_EXAMPLE],
                 }
             ]
         }
