@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -222,6 +222,73 @@ def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir:
     assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "the embedded server outlived a SIGTERM"
 
 
+def _postmaster_pid(data_dir: Path) -> int | None:
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def _wait_for_readiness(base: str, status: int, printed: Callable[[], str] = str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if _request(f"{base}/readyz")[0] == status:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"/readyz never answered {status}:\n{printed()}"
+        time.sleep(0.1)
+
+
+def test_a_serve_killed_with_sigkill_does_not_keep_the_server_alive(data_dir: Path) -> None:
+    """The OOM killer's way: the killed process never lets go of the server. The next serve's clean stop stops it
+    anyway; and `db-stop` stops one that nothing will stop."""
+    killed = Serving(data_dir)
+    killed.process.kill()
+    killed.process.wait(timeout=10)
+    assert _postmaster_pid(data_dir) is not None, "the server went down with serve: nothing to prove"
+    again = Serving(data_dir)
+    output = again.stop()
+    assert _postmaster_pid(data_dir) is None, f"a dead serve kept the server alive:\n{output}"
+
+    killed = Serving(data_dir)
+    killed.process.kill()
+    killed.process.wait(timeout=10)
+    stopped = lendgres("db-stop", "--data-dir", str(data_dir))
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped" in stopped.stdout and _postmaster_pid(data_dir) is None
+    again = lendgres("db-stop", "--data-dir", str(data_dir))
+    assert again.returncode == 0 and "was not running" in again.stdout
+
+
+def test_db_start_brings_back_a_server_that_died_under_serve(data_dir: Path) -> None:
+    """kill -9 of the postmaster: serve answers 503 until `db-start` runs it again, then serves without a restart;
+    its clean stop then stops the server that db-start started. Only an actual migration says "migrated"."""
+    server = Serving(data_dir)
+    try:
+        assert "migrated" in server.printed()
+        keys = lendgres("keys", "list", "--data-dir", str(data_dir))
+        assert keys.returncode == 0 and "migrat" not in keys.stdout + keys.stderr, keys.stderr
+        postmaster = _postmaster_pid(data_dir)
+        assert postmaster is not None
+        os.kill(postmaster, signal.SIGKILL)
+        _wait_for_readiness(server.base, 503)
+        started = lendgres("db-start", "--data-dir", str(data_dir))
+        assert started.returncode == 0, started.stderr
+        assert "migrat" not in started.stdout + started.stderr
+        _wait_for_readiness(server.base, 200, server.printed)
+        assert _postmaster_pid(data_dir) not in (None, postmaster)
+    finally:
+        output = server.stop()
+    assert _postmaster_pid(data_dir) is None, f"the restarted server outlived serve:\n{output}"
+
+
 def test_serve_refuses_an_external_database_whose_migrations_are_behind(postgresql: psycopg.Connection) -> None:
     postgresql.autocommit = True
     env = _env(DATABASE_URL=role_url(postgresql, "lendgres_test_http"))
@@ -323,3 +390,26 @@ def test_serve_migrates_an_external_database_when_asked_and_runs_workers(
     finally:
         with psycopg.connect(pg_server.superuser_url("postgres"), autocommit=True) as connection:
             connection.execute(f"drop database {database} with (force)")
+
+
+def test_the_cli_as_the_superuser_recovers_administration_whatever_the_actors_table_says(
+    postgresql: psycopg.Connection,
+) -> None:
+    """The lockout of the issue, reached by a superuser's raw SQL (the API refuses every step of it): no admin left,
+    the operator demoted and deactivated. `lendgres actors update` run with a superuser login still recovers."""
+    postgresql.autocommit = True
+    postgresql.execute("update lending_private.actor set role = 'reader' where role = 'admin'")
+    postgresql.execute("update lending_private.actor set active = false where name = 'operator'")
+    env = _env(
+        DATABASE_URL=role_url(postgresql, "lendgres_test_http"),
+        LENDGRES_ADMIN_DATABASE_URL=role_url(postgresql, postgresql.info.user),
+    )
+    recovered = lendgres("actors", "update", "--name", "test-admin", "--role", "admin", env=env)
+    assert recovered.returncode == 0, recovered.stderr
+    assert (json.loads(recovered.stdout)["name"], json.loads(recovered.stdout)["role"]) == ("test-admin", "admin")
+    restored = lendgres("actors", "update", "--name", "operator", "--role", "admin", "--active", "yes", env=env)
+    assert restored.returncode == 0, restored.stderr
+    admins = postgresql.execute(
+        "select string_agg(name, ',' order by name) from lending_private.actor where role = 'admin' and active"
+    ).fetchone()
+    assert admins == ("operator,test-admin",)

