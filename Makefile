@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 PG15_BINDIR := /usr/lib/postgresql/15/bin
 
 .PHONY: run test test-all test-pg15 chromium lint schema migration check bench clean
+.PHONY: migrate-check lock
 
 $(BIN)/lendgres: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +49,18 @@ schema: $(BIN)/lendgres
 migration: $(BIN)/lendgres
 	$(BIN)/python -m lendgres.devtools.new_migration $(NAME) $(if $(BASE),--base $(BASE))
 
-check: lint test-all test-pg15
+# Applies db/migrations with the real dbmate binary, configured and run as docker-compose.yml's dbmate service runs
+# it, to a throwaway PostgreSQL 18: then nothing is pending, a second `up` applies nothing, and the newest migration
+# rolls back and applies again to the same schema.
+migrate-check: $(BIN)/lendgres
+	$(BIN)/python -m lendgres.devtools.migrate_check
+
+# Rewrites constraints.txt, the exact packages the Docker image installs, from pyproject.toml (docker/lock.sh),
+# with the image's Python: PYTHON=python3.Y when python3 is another.
+lock:
+	PYTHON=$(PYTHON) docker/lock.sh
+
+check: lint test-all test-pg15 migrate-check
 
 bench: $(BIN)/lendgres
 	$(BIN)/python bench/run.py
