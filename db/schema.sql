@@ -1091,6 +1091,12 @@ begin
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('role', case when role is not null then lending_private.actor_role_error(role) end)]);
   v_actor := lending_private.find_actor(name);
+  if v_actor.role = 'admin' and v_actor.active
+     and (coalesce(update_actor.role, 'admin') <> 'admin' or not coalesce(update_actor.active, true)) then
+    -- Before the UPDATE locks the row: see lending_private.lock_administration.
+    perform lending_private.lock_administration();
+  end if;
+  -- The actors table's trigger, lending_private.guard_administration(), refuses what would lock administration out.
   update lending_private.actor as a
      set role = coalesce(update_actor.role, a.role), active = coalesce(update_actor.active, a.active)
    where a.actor_id = v_actor.actor_id
@@ -1106,9 +1112,12 @@ $$;
 
 COMMENT ON FUNCTION lending.update_actor(name text, role text, active boolean, actor text, request_id text) IS 'Changes an actor''s role, or deactivates (active false) or reactivates it.
 
-A deactivated actor can do nothing from its next call on, whatever key or login it uses.
+A deactivated actor can do nothing from its next call on, whatever key or login it uses. Administration cannot
+lock itself out: only a PostgreSQL superuser may change the built-in operator (operator_protected), no actor takes
+itself out of admin (admin_self_demotion), and the last active admin apart from the operator stays one
+(last_admin).
 Returns: {status: 200, body: actor, replayed}.
-Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found.';
+Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found, operator_protected, admin_self_demotion, last_admin.';
 
 
 --
@@ -1600,6 +1609,15 @@ begin
     from lending_private.actor as a
     left join lending_private.role_operation as p on p.role = a.role and p.operation = authorize.operation
    where a.name = v_name;
+  if (v_active is not true or not v_permitted) and v_name = 'operator' and lending_private.session_is_superuser() then
+    -- The recovery path: a superuser acts as the operator with an admin's rights whatever the actors table says (a
+    -- superuser's raw UPDATE could have demoted or deactivated it). Checked only when the table refuses, so it
+    -- costs the usual call nothing.
+    v_role := 'admin';
+    v_active := true;
+    v_permitted := exists (select from lending_private.role_operation as p
+                            where p.role = 'admin' and p.operation = authorize.operation);
+  end if;
   if v_active is not true then
     perform lending_private.fail('unauthenticated', format('Actor %s does not exist or is deactivated', v_name),
                                  jsonb_build_object('actor', v_name));
@@ -1974,6 +1992,60 @@ $$;
 
 
 --
+-- Name: guard_administration(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.guard_administration() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_other_admins bigint;
+begin
+  if lending_private.session_is_superuser() then
+    return new;
+  end if;
+  if old.name = 'operator'
+     and (new.name, new.kind, new.role, new.db_role, new.active)
+         is distinct from (old.name, old.kind, old.role, old.db_role, old.active) then
+    perform lending_private.fail(
+      'operator_protected',
+      'The built-in operator actor can be changed only by a PostgreSQL superuser',
+      jsonb_build_object('name', old.name));
+  end if;
+  if not (old.role = 'admin' and old.active) or (new.role = 'admin' and new.active) then
+    return new;  -- not leaving admin
+  end if;
+  if old.name = lending_private.current_actor() then
+    perform lending_private.fail(
+      'admin_self_demotion',
+      format('Actor %s cannot take itself out of admin; another admin must', old.name),
+      jsonb_build_object('name', old.name));
+  end if;
+  perform lending_private.lock_administration();
+  select count(*) into v_other_admins
+    from (select from lending_private.actor as a
+           where a.role = 'admin' and a.active and a.name <> 'operator' and a.actor_id <> old.actor_id
+             for update) as other_admins;
+  if v_other_admins = 0 then
+    perform lending_private.fail(
+      'last_admin',
+      format('Actor %s is the last active admin; make another actor admin first', old.name),
+      jsonb_build_object('name', old.name));
+  end if;
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION guard_administration(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.guard_administration() IS 'Trigger: refuses, except to a superuser, a change of the operator, an admin leaving admin by its own hand, and the last active admin (apart from the operator) leaving admin.';
+
+
+--
 -- Name: idempotency_claim(text, text, jsonb); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -2102,6 +2174,24 @@ CREATE FUNCTION lending_private.json_time(at timestamp with time zone) RETURNS t
     BEGIN ATOMIC
  SELECT to_char((at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text) AS to_char;
 END;
+
+
+--
+-- Name: lock_administration(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.lock_administration() RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT pg_advisory_xact_lock((hashtext('lending_private.actor: administration'::text))::bigint) AS pg_advisory_xact_lock;
+END;
+
+
+--
+-- Name: FUNCTION lock_administration(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.lock_administration() IS 'Waits for, and holds until the transaction ends, the lock that changes of admins queue on.';
 
 
 --
@@ -2392,6 +2482,26 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.request_hash(operation text, request jsonb) IS 'What identifies a request under an idempotency key.';
+
+
+--
+-- Name: session_is_superuser(); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.session_is_superuser() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(( SELECT r.rolsuper
+            FROM pg_roles r
+           WHERE (r.rolname = SESSION_USER)), false) AS "coalesce";
+END;
+
+
+--
+-- Name: FUNCTION session_is_superuser(); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.session_is_superuser() IS 'Whether the session logged in as a PostgreSQL superuser: the one who may always recover administration.';
 
 
 --
@@ -3296,6 +3406,13 @@ CREATE TRIGGER _150_enforce_status_machine BEFORE INSERT OR UPDATE OF status ON 
 
 
 --
+-- Name: actor _150_guard_administration; Type: TRIGGER; Schema: lending_private; Owner: -
+--
+
+CREATE TRIGGER _150_guard_administration BEFORE UPDATE ON lending_private.actor FOR EACH ROW EXECUTE FUNCTION lending_private.guard_administration();
+
+
+--
 -- Name: actor _200_bump_version; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
@@ -3473,4 +3590,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126034500'),
     ('20261126041000'),
     ('20261126060000'),
-    ('20261126070000');
+    ('20261126070000'),
+    ('20261203161237');

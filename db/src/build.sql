@@ -54,6 +54,9 @@ set role lending_owner;
 \ir access/role_matrix.sql
 \ir access/lending_private.actor_name_error.sql
 \ir access/lending_private.actor_role_error.sql
+\ir access/lending_private.session_is_superuser.sql
+\ir access/lending_private.lock_administration.sql
+\ir access/lending_private.guard_administration.sql
 \ir access/actor.sql
 \ir access/lending_private.notify_key_change.sql
 \ir access/api_key.sql

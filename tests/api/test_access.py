@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import subprocess
 import time
@@ -17,7 +18,7 @@ import pytest
 from lendgres import migrations
 from lendgres.app import create_app
 from lendgres.settings import Settings
-from tests.api.support import apply, assert_problem
+from tests.api.support import RawMcp, apply, assert_problem, json_text
 from tests.conftest import ACTOR_ROLES, bearer, role_url
 from tests.db.access.test_permissions import MATRIX
 
@@ -330,3 +331,46 @@ async def test_an_admin_manages_actors_and_keys_over_http(http, postgresql):
     assert_problem(await http.post("/keys/999999999/revoke"), 404, "not_found")
     # The secret was never stored: nowhere in the database.
     assert key["api_key"] not in data_dump(postgresql)
+
+
+# Administration cannot lock itself out -----------------------------------------------------------------------------
+
+
+async def test_administration_cannot_lock_itself_out_over_http_or_mcp(http, served, postgresql):
+    """The issue's path to a lockout, on both faces: the operator cannot be demoted, an admin cannot demote itself,
+    and the last admin (apart from the operator) stays one; each refusal is a problem with its own code."""
+    operator_key = with_key(make_key(postgresql, "operator")["api_key"])
+    admins = "select string_agg(name, ',' order by name) from lending_private.actor where role = 'admin' and active"
+    async with RawMcp(served, "test-admin") as mcp:
+        for change in ({"role": "reader"}, {"active": False}):
+            assert_problem(await http.patch("/actors/operator", json=change), 403, "operator_protected")
+            assert problem_of(await mcp.call_tool("update_actor", json_text({"name": "operator", **change}))) == (
+                403,
+                "operator_protected",
+            )
+            assert_problem(await http.patch("/actors/test-admin", json=change), 409, "admin_self_demotion")
+            assert problem_of(await mcp.call_tool("update_actor", json_text({"name": "test-admin", **change}))) == (
+                409,
+                "admin_self_demotion",
+            )
+        assert postgresql.execute(admins).fetchone() == ("operator,test-admin,test-service",)
+
+        assert (await http.patch("/actors/test-service", json={"active": False})).status_code == 200
+        for change in ({"role": "reader"}, {"active": False}):
+            # Not even the operator's own key may take the last admin away.
+            problem = assert_problem(
+                await http.patch("/actors/test-admin", json=change, headers=operator_key), 409, "last_admin"
+            )
+            assert problem["name"] == "test-admin" and "last active admin" in problem["detail"]
+    async with RawMcp(served, "test-admin") as mcp:
+        mcp.http.headers.update(operator_key)
+        result = await mcp.call_tool("update_actor", json_text({"name": "test-admin", "role": "reader"}))
+        assert problem_of(result) == (409, "last_admin")
+    assert postgresql.execute(admins).fetchone() == ("operator,test-admin",)
+
+
+def problem_of(result: dict[str, Any]) -> tuple[int, str]:
+    """The status and code of the problem a tool's error result carries."""
+    assert result["isError"], result
+    problem = json.loads(result["content"][0]["text"])
+    return problem["status"], problem["code"]

@@ -20,11 +20,13 @@ create trigger _100_refuse_delete before delete on lending_private.actor
   for each row execute function lending_private.refuse_change();
 create trigger _100_refuse_truncate before truncate on lending_private.actor
   for each statement execute function lending_private.refuse_change();
+create trigger _150_guard_administration before update on lending_private.actor
+  for each row execute function lending_private.guard_administration();
 create trigger _200_bump_version before update on lending_private.actor
   for each row execute function lending_private.bump_version();
 create trigger _900_audit after insert or update on lending_private.actor
   for each row execute function lending_private.record_audit('actor', 'actor_id', 'actor_id');
 
 -- Operators (superusers and members of lending_owner, e.g. the `lendgres` CLI) act as this actor unless they name
--- another.
+-- another. Only a superuser may change it (lending_private.guard_administration).
 insert into lending_private.actor (name, kind, role) values ('operator', 'service', 'admin');

@@ -32,4 +32,10 @@ insert into lending_private.error_code (code, http_status, title, description) v
   ('actor_mismatch', 403, 'Actor mismatch',
    'A direct SQL caller named an actor other than the one its PostgreSQL login role is mapped to.'),
   ('actor_exists', 409, 'Actor already exists',
-   'An actor with this name exists already; pick another name or update that actor.');
+   'An actor with this name exists already; pick another name or update that actor.'),
+  ('operator_protected', 403, 'Operator is protected',
+   'The built-in operator actor, which the lendgres CLI acts as, can be changed or deactivated only by a PostgreSQL superuser.'),
+  ('admin_self_demotion', 409, 'Admin cannot demote itself',
+   'An actor cannot take itself out of admin, by a new role or by deactivation; another admin must do it.'),
+  ('last_admin', 409, 'Last admin',
+   'The actor is the last active admin (apart from the operator) and cannot leave admin; make another actor admin first.');
