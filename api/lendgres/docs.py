@@ -64,11 +64,15 @@ def mend(document: dict[str, Any], operations: Iterable[Operation]) -> dict[str,
     - integer bounds are integers: FastAPI's OpenAPI model holds minimum and maximum as floats, and a float cannot
       hold the largest bigint (2**63 - 1 becomes 2**63), so a whole-number bound of an integer is written back as
       the integer the models declare;
+    - a parameter (path, query or header) is a string or absent, never null: the schema of an optional one is that
+      of its value, without the `null` that FastAPI adds for its default of None;
     - a model's examples are its own: FastAPI writes the document without its null values, examples included, so
       an example's `"db_role": null` would go missing and the example would no longer be valid."""
     reference = {"$ref": "#/components/schemas/ProblemDetails"}
     for item in document.get("paths", {}).values():
         for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _without_null(parameter["schema"])
             for response in operation.get("responses", {}).values():
                 content = response.get("content", {})
                 if PROBLEM in content:
@@ -97,6 +101,15 @@ def _models(operations: Iterable[Operation]) -> Iterator[type[BaseModel]]:
                 found += [field.annotation for field in candidate.model_fields.values()]
         else:
             found += get_args(candidate)
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    options = schema.get("anyOf", [])
+    values = [option for option in options if option != {"type": "null"}]
+    if len(values) == 1 and len(options) == 2:
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        return {**values[0], **rest}
+    return schema
 
 
 def _exact_integer_bounds(node: Any) -> None:

@@ -150,11 +150,14 @@ IDEMPOTENCY_KEY = {
     "for other arguments is refused. Kept 24 hours.",
     "repeatable": "Taken and not needed: repeating this call changes nothing more, so a retry is safe without one.",
 }
-_KEY = TypeAdapter(Text | None)
 # An ETag names an application's version; If-Match takes one, or *. The pattern is in the schema only: _ETAG checks
-# the header, so that a bad one is the same problem as ever.
+# the header, so that a bad one is the same problem as ever. (A weak ETag is refused with a 412: it never matches.)
 ETAG = r'^"[0-9]+"$'
-IF_MATCH = r'^[ \t]*(\*|(W/)?"[0-9]{1,9}")[ \t]*$'
+IF_MATCH = r'^[ \t]*(\*|"[0-9]{1,9}")[ \t]*$'
+# An idempotency key, with the length the lending functions take (lending_private.idempotency_key_value) in its
+# schema; they check it, and whether it is blank.
+IdempotencyKey = Annotated[Text, Field(json_schema_extra={"minLength": 1, "maxLength": 255})]
+_KEY = TypeAdapter(IdempotencyKey | None)
 IfMatchHeader = Annotated[
     str | None,
     Header(
@@ -218,9 +221,8 @@ def http_route(operation: Operation) -> dict[str, Any]:
         parameter("if_match", IfMatchHeader, None)
     if operation.writes and operation.idempotency != "refused":
         description = IDEMPOTENCY_KEY[operation.idempotency]
-        parameter(
-            "idempotency_key", Annotated[Text | None, Header(alias="Idempotency-Key", description=description)], None
-        )
+        header = Header(alias="Idempotency-Key", description=description)
+        parameter("idempotency_key", Annotated[IdempotencyKey | None, header], None)
 
     # The endpoint reaches the database through db.database, as every handler does, but calls it rather than
     # declaring it as a FastAPI dependency (db.DatabaseDep): solving a dependency on every request cost a GET a tenth
@@ -345,7 +347,8 @@ def tool_arguments_model(operation: Operation) -> type[BaseModel]:
         if given is not None:
             fields.update({name: (info.annotation, info) for name, info in given.model_fields.items()})
     if operation.writes and operation.idempotency != "refused":
-        fields["idempotency_key"] = (Text | None, Field(None, description=IDEMPOTENCY_KEY[operation.idempotency]))
+        description = IDEMPOTENCY_KEY[operation.idempotency]
+        fields["idempotency_key"] = (IdempotencyKey | None, Field(None, description=description))
     model: type[BaseModel] = create_model(
         f"{operation.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )

@@ -88,6 +88,7 @@ async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, se
     for operation in OPERATIONS:
         route = document["paths"][operation.path][operation.method.lower()]
         over_http: dict[str, dict[str, Any]] = {}
+        parameters: set[str] = set()
         required: set[str] = set()
         # The tutorial's query form of a decision is HTTP's alone: its body's fields, written another way.
         tutorial = set(operation.tutorial_query.model_fields) if operation.tutorial_query else set()
@@ -97,8 +98,10 @@ async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, se
             if parameter["in"] == "header":
                 if parameter["name"] == "Idempotency-Key":
                     over_http["idempotency_key"] = parameter["schema"]
+                    parameters.add("idempotency_key")
                 continue  # If-Match is HTTP's form of expected_version, which the body and the tool both take
             over_http[parameter["name"]] = parameter["schema"]
+            parameters.add(parameter["name"])
             if parameter["required"]:
                 required.add(parameter["name"])
         if "requestBody" in route:
@@ -111,9 +114,22 @@ async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, se
 
         assert set(schema["properties"]) == set(over_http), operation.name
         for name, expected in over_http.items():
-            assert _comparable(schema["properties"][name]) == _comparable(expected), (operation.name, name)
+            argument = schema["properties"][name]
+            if name in parameters:
+                argument = _as_parameter(argument)
+            assert _comparable(argument) == _comparable(expected), (operation.name, name)
         assert set(schema.get("required", [])) == required, operation.name
         assert schema.get("additionalProperties") is False, operation.name
+
+
+def _as_parameter(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's argument as the HTTP parameter it stands for: a parameter is absent where the argument may be null,
+    so an optional one's schema is its value's."""
+    options = schema.get("anyOf", [])
+    values = [option for option in options if option != {"type": "null"}]
+    if len(options) == 2 and len(values) == 1:
+        return {**values[0], **{key: value for key, value in schema.items() if key != "anyOf"}}
+    return schema
 
 
 # The same problems -----------------------------------------------------------------------------------------------

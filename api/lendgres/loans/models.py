@@ -34,8 +34,7 @@ class ApplyRequest(Strict):
                     "purpose": "Home improvement",
                     "external_ref": "crm-1042",
                 },
-                # The applicant the first example made, on a fresh database.
-                {"applicant_id": 1, "amount": 2500, "currency": "EUR", "term_months": 12},
+                {"applicant_name": "Acme Ltd", "amount": 2500, "currency": "EUR", "term_months": 12},
             ]
         },
     )
