@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lendgres import embedded
+from lendgres import embedded, errors
 from lendgres.devtools import migrate_check
 from lendgres.events.models import MAX_WAIT_SECONDS
 
@@ -359,3 +359,30 @@ def test_the_proxy_waits_longer_than_the_events_long_poll() -> None:
     # Upstream connections are closed by the proxy before uvicorn's keep-alive timeout (5 s) closes them.
     upstream_keepalive = [words for words in nginx("keepalive_timeout") if seconds(words[0]) < 5]
     assert upstream_keepalive
+
+
+def nginx_locations() -> dict[str, str]:
+    """The body of each location block of the proxy's configuration, by its name or path."""
+    text = NGINX_CONF.read_text()
+    return dict(re.findall(r"^    location (\S+) \{\n(.*?)^    \}", text, re.MULTILINE | re.DOTALL))
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "code"),
+    [("413", "@body_too_large", "body_too_large"), ("502 503 504", "@api_unavailable", "service_unavailable")],
+)
+def test_the_proxys_own_refusals_are_problems_like_the_apis(status: str, location: str, code: str) -> None:
+    # error_page CODE... [=ANSWERED] TARGET: without =ANSWERED, the client gets the original status.
+    pages = {" ".join(word for word in words if word.isdigit()): words for words in nginx("error_page")}
+    assert pages[status][-1] == location
+    block = nginx_locations()[location]
+    [(answered, body)] = re.findall(r"return (\d+) '([^']*)';", block)
+    assert status == answered or f"={answered}" in pages[status], "the status line says what the body says"
+    assert "default_type application/problem+json;" in block
+    problem = json.loads(body)
+    expected = errors.Problem(int(answered), code, problem["title"], problem["detail"]).body(None)
+    assert {key: problem[key] for key in expected} == expected
+    if code == "service_unavailable":
+        assert answered == "503" and "add_header Retry-After 1 always;" in block
+    else:
+        assert problem["max_body_bytes"] == API_BODY_LIMIT
