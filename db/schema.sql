@@ -510,20 +510,23 @@ begin
   end if;
 
   if v_applicant_id is null then
-    if applicant_external_ref is not null then
-      select p.party_id into v_existing_party from lending_private.party as p
-       where p.external_ref = apply.applicant_external_ref;
-      if v_existing_party is not null then
-        perform lending_private.fail(
-          'applicant_exists',
-          format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
-                 v_existing_party),
-          jsonb_build_object('applicant_id', v_existing_party, 'applicant_external_ref', applicant_external_ref));
-      end if;
-    end if;
+    -- A taken applicant_external_ref is found by the insert itself: ON CONFLICT waits for a concurrent apply that
+    -- inserted the same one and, once that commits, inserts nothing. A look-up before a plain insert missed such an
+    -- apply, whose insert then failed on the unique constraint: one condition answered with two codes. (Under
+    -- REPEATABLE READ, where the other's row stays invisible, PostgreSQL raises a serialization failure: retry.)
     insert into lending_private.party (name, email, phone, external_ref)
     values (applicant_name, applicant_email, applicant_phone, applicant_external_ref)
+    on conflict on constraint party_external_ref_is_unique do nothing
     returning party_id into v_applicant_id;
+    if v_applicant_id is null then
+      select p.party_id into v_existing_party from lending_private.party as p
+       where p.external_ref = apply.applicant_external_ref;
+      perform lending_private.fail(
+        'applicant_exists',
+        format('An applicant with external_ref %L already exists (applicant_id %s)', applicant_external_ref,
+               v_existing_party),
+        jsonb_build_object('applicant_id', v_existing_party, 'applicant_external_ref', applicant_external_ref));
+    end if;
   end if;
 
   insert into lending_private.application (applicant_id, amount, currency, term_months, purpose, external_ref)
@@ -3591,4 +3594,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126041000'),
     ('20261126060000'),
     ('20261126070000'),
-    ('20261203161237');
+    ('20261203161237'),
+    ('20261203161549');

@@ -85,3 +85,39 @@ async def test_racing_manual_reviews_leave_one_decision(http, postgresql):
     audit = (await http.get(f"/loans/{application_id}/audit")).json()
     assert audit["verified"] is True
     assert len(audit["entries"]) == 3  # the application's insert, one decision, one status change
+
+
+# One applicant_external_ref, many applies: one condition, one code --------------------------------------------------
+
+APPLIES = 50
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["released-together", "queued-on-the-first-insert"])
+async def test_fifty_applies_with_one_applicant_external_ref_are_one_applicant(http, postgresql, gated):
+    """Every apply that does not file the applicant is told applicant_exists, with its id: none is a `conflict`
+    naming a constraint. Gated, a superuser transaction files the applicant first and commits only once the pool's
+    requests wait for it, so that they meet the insert in progress rather than the committed row."""
+    body = {"applicant_name": "Jane Doe", "amount": 100, "applicant_external_ref": "crm-fifty"}
+
+    def post():
+        return asyncio.ensure_future(http.post("/loans/apply", json=body))
+
+    if not gated:
+        responses = await asyncio.gather(*[post() for _ in range(APPLIES)])
+    else:
+        with second_connection(postgresql) as holder:
+            holder.execute("insert into lending_private.party (name, external_ref) values ('Jane Doe', 'crm-fifty')")
+            requests = [post() for _ in range(APPLIES)]
+            await wait_for_lock_waiters(postgresql, 20)
+            holder.commit()
+        responses = await asyncio.gather(*requests)
+
+    applicant_id = count(postgresql, "select party_id from lending_private.party where external_ref = 'crm-fifty'")
+    outcomes = Counter(r.status_code for r in responses)
+    assert outcomes == ({409: APPLIES} if gated else {201: 1, 409: APPLIES - 1}), [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            problem = assert_problem(response, 409, "applicant_exists")
+            assert problem["applicant_id"] == applicant_id
+        else:
+            assert response.json()["applicant_id"] == applicant_id
