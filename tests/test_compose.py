@@ -386,3 +386,15 @@ def test_the_proxys_own_refusals_are_problems_like_the_apis(status: str, locatio
         assert answered == "503" and "add_header Retry-After 1 always;" in block
     else:
         assert problem["max_body_bytes"] == API_BODY_LIMIT
+
+
+def test_the_build_context_holds_only_what_the_image_copies() -> None:
+    """.env (the passwords) and .lendgres (the embedded database and its credentials.json) stay out of the build."""
+    ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    assert ignore[0] == "*", "everything is left out unless named"
+    kept = {line[1:] for line in ignore if line.startswith("!")}
+    copied = set()
+    for sources in re.findall(r"^COPY (.+) \S+$", (ROOT / "Dockerfile").read_text(), re.MULTILINE):
+        copied |= {source.rstrip("/") for source in sources.split()}
+    assert copied and copied == kept
+    assert not any(name.startswith((".env", ".lendgres", ".venv")) for name in kept)
