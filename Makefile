@@ -60,7 +60,12 @@ migrate-check: $(BIN)/lendgres
 lock:
 	PYTHON=$(PYTHON) docker/lock.sh
 
-check: lint test-all test-pg15 migrate-check
+# Debian's nginx, for the reverse proxy's tests (tests/api/test_proxy.py), installed when missing.
+NGINX := /usr/sbin/nginx
+$(NGINX):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx >/dev/null
+
+check: lint $(NGINX) test-all test-pg15 migrate-check
 
 bench: $(BIN)/lendgres
 	$(BIN)/python bench/run.py
