@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lendgres.settings import Settings, usable_cpus
+from lendgres.settings import Settings, header_timeout_from_env, usable_cpus
 
 
 def test_pool_size_is_four_connections_per_usable_cpu_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,3 +39,26 @@ def test_telemetry_is_true_or_false_and_nothing_else(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("LENDGRES_TELEMETRY", "1")
     with pytest.raises(RuntimeError, match="LENDGRES_TELEMETRY must be true or false"):
         Settings.from_env()
+
+
+def test_request_limits_default_and_are_positive_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@/nothing")
+    settings = Settings.from_env()
+    assert (settings.max_body_bytes, settings.body_timeout_seconds) == (1024 * 1024, 30.0)
+    assert header_timeout_from_env() == 10.0
+    monkeypatch.setenv("LENDGRES_MAX_BODY_BYTES", "4096")
+    monkeypatch.setenv("LENDGRES_BODY_TIMEOUT", "2.5")
+    monkeypatch.setenv("LENDGRES_HEADER_TIMEOUT", "3")
+    settings = Settings.from_env()
+    assert (settings.max_body_bytes, settings.body_timeout_seconds, header_timeout_from_env()) == (4096, 2.5, 3.0)
+    readers = {
+        "LENDGRES_MAX_BODY_BYTES": Settings.from_env,
+        "LENDGRES_BODY_TIMEOUT": Settings.from_env,
+        "LENDGRES_HEADER_TIMEOUT": header_timeout_from_env,
+    }
+    for name, read in readers.items():
+        for bad in ("0", "-1", "lots", "nan", "inf", "1.5" if name == "LENDGRES_MAX_BODY_BYTES" else "1e400"):
+            monkeypatch.setenv(name, bad)
+            with pytest.raises(RuntimeError, match=f"{name} must be a positive number"):
+                read()
+        monkeypatch.delenv(name)

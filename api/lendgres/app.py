@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from . import __version__, access, auth, db, docs, events, health, loans, mcp_server
 from .auth import AuthenticatedRoute, Authenticator
 from .events import EventsListener
-from .http import HeadAsGet, RequestIdMiddleware, StandardOutput, access_log, problem_response
+from .http import HeadAsGet, RequestIdMiddleware, RequestLimits, StandardOutput, access_log, problem_response
 from .operations import http_route
 from .settings import Settings
 
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /loans/ would redirect to /loans on the host the request's Host header names, which a client chooses.
+        redirect_slashes=False,
         docs_url=None,  # docs.add_routes serves the pages, from local assets
         redoc_url=None,
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
@@ -90,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.add_routes(app)
     mcp = mcp_server.mount(app, OPERATIONS, list(settings.allowed_hosts))
     app.add_middleware(HeadAsGet)
+    app.add_middleware(
+        RequestLimits, max_body_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout_seconds
+    )
     app.add_middleware(RequestIdMiddleware)  # added last, so it runs first: its log line sees the request as sent
 
     # Routes answer their own failures (LendgresRoute); these cover what happens before a route is found.

@@ -169,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             loop="uvloop",
-            http="httptools",
+            http="lendgres.serving:LimitedHttpToolsProtocol",
             log_level="info",
             access_log=False,
         )

@@ -94,6 +94,15 @@ class DatabaseUnavailable(Exception):
     idempotency key is for."""
 
 
+class RaisedProblem(HTTPException):
+    """A problem raised from where FastAPI catches every exception but an HTTPException (reading a request's body,
+    which it would answer 400 "There was an error parsing the body")."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.status, problem.detail, problem.headers)
+        self.problem = problem
+
+
 # Errors that say the connection they came from is gone, or in a state the driver cannot recover from (asyncpg's
 # InternalClientError after the server died mid-conversation): such a connection is never lent again (db.Database).
 CONNECTION_LOST = (
@@ -133,6 +142,8 @@ def known_problem(exc: Exception) -> Problem | None:
     is not the client's doing: a real 500."""
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, RaisedProblem):
+        return exc.problem
     if isinstance(exc, RequestValidationError):
         return from_request_validation(exc)
     if isinstance(exc, HTTPException):
@@ -200,8 +211,18 @@ def methods_served(scope: Scope) -> set[str]:
 
 
 def from_request_validation(exc: RequestValidationError) -> Problem:
-    """FastAPI's errors, each located by its first step (path, query, header or body)."""
-    return from_validation_errors([(error["loc"][0], [{**error, "loc": error["loc"][1:]}]) for error in exc.errors()])
+    """FastAPI's errors, each located by its first step (path, query, header or body). A body that is not JSON at
+    all names no field: FastAPI puts the character where parsing failed where a field's name would be."""
+    failures = []
+    for error in exc.errors():
+        location, *steps = error["loc"]
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "it cannot be parsed")
+            at = f" at character {steps[0]}" if steps else ""
+            error = {**error, "msg": f"The body is not valid JSON: {reason}{at}"}
+            steps = []
+        failures.append((location, [{**error, "loc": tuple(steps)}]))
+    return from_validation_errors(failures)
 
 
 def from_validation_errors(failures: list[tuple[str, list[Any]]]) -> Problem:

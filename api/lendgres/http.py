@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
@@ -39,23 +40,74 @@ class ExactJSONRequest(Request):
 
 
 class LendgresRoute(APIRoute):
-    """Every route parses JSON exactly and answers any failure as a problem, mapped in errors.from_exception."""
+    """Every route parses JSON exactly, takes only JSON bodies, and answers any failure as a problem, mapped in
+    errors.from_exception. A path that some route serves as written (/loans/apply) is never taken for a value of
+    another's parameter (/loans/{application_id}): GET /loans/apply is 405, POST only, not a malformed id."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE and self.param_convertors and _route_path(scope) in _literal_paths(scope):
+            return Match.NONE, {}
+        return match, child_scope
 
     async def admit(self, request: Request) -> None:
         """Runs before the handler; a subclass refuses a request here by raising (see auth.AuthenticatedRoute)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        takes_body = self.body_field is not None
 
         async def handle(request: Request) -> Response:
             exact = ExactJSONRequest(request.scope, request.receive)
             try:
                 await self.admit(exact)
+                if takes_body and _has_body(exact) and not _is_json(exact.headers.get("content-type", "")):
+                    raise _unsupported_media_type(exact.headers.get("content-type"))
                 return await handler(exact)
             except Exception as exc:
                 return problem_response(exact, exc)
 
         return handle
+
+
+def _literal_paths(scope: Scope) -> frozenset[str]:
+    """The paths that routes of the app serve as written, without parameters; found once per app."""
+    app = scope["app"]
+    found: frozenset[str] | None = getattr(app.state, "literal_paths", None)
+    if found is None:
+        found = frozenset(
+            route.path for route in app.router.routes if isinstance(route, APIRoute) and not route.param_convertors
+        )
+        app.state.literal_paths = found
+    return found
+
+
+def _route_path(scope: Scope) -> str:
+    """The path as routes see it: below the app's root path, when it is mounted under one."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json, or a JSON-based type (application/merge-patch+json), whatever its parameters."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _unsupported_media_type(content_type: str | None) -> errors.Problem:
+    return errors.Problem(
+        415,
+        "unsupported_media_type",
+        "Unsupported media type",
+        f"The body must be JSON (Content-Type: application/json), not {content_type or 'of no stated type'}.",
+        headers={"Accept-Post": JSON, "Accept-Patch": JSON},
+    )
 
 
 def problem_response(request: Request, exc: Exception) -> Response:
@@ -100,6 +152,85 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_request_id)
         finally:
             _log_request(scope, status, time.perf_counter() - started)
+
+
+class RequestLimits:
+    """Bounds what one request may cost before any route reads it. A body larger than `max_body_bytes` is refused
+    (413) unread when its Content-Length says so, and as soon as it passes the limit when it comes in chunks. A
+    body that pauses for `body_timeout` seconds (a client that announced more than it sends, or sends a byte now
+    and then) is refused (408). Either way the rest of the body is never read, so the connection is closed.
+
+    Headers, and an idle connection, are bounded by the protocol (serving.LimitedHttpToolsProtocol): by the time
+    an ASGI app sees a request, its headers have arrived."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await self._refuse(scope, receive, send, self._too_large())
+            return
+        received = 0
+        body_complete = False
+        started = False
+
+        async def bounded_receive() -> Message:
+            nonlocal received, body_complete
+            if body_complete:  # what is left to receive is a disconnect, which may come at any time
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
+                raise errors.RaisedProblem(self._timed_out()) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                body_complete = not message.get("more_body", False)
+                if received > self.max_body_bytes:
+                    raise errors.RaisedProblem(self._too_large())
+            return message
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, noting_start)
+        except errors.RaisedProblem as raised:  # by bounded_receive, where no route could answer it
+            if started:
+                raise
+            await self._refuse(scope, receive, send, raised.problem)
+
+    def _too_large(self) -> errors.Problem:
+        return errors.Problem(
+            413,
+            "body_too_large",
+            "Request body too large",
+            f"The request body is larger than {self.max_body_bytes} bytes.",
+            {"max_body_bytes": self.max_body_bytes},
+            {"Connection": "close"},
+        )
+
+    def _timed_out(self) -> errors.Problem:
+        return errors.Problem(
+            408,
+            "request_timeout",
+            "Request timeout",
+            f"The request body stopped arriving for {self.body_timeout:g} seconds; send it whole.",
+            headers={"Connection": "close"},
+        )
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, problem: errors.Problem) -> None:
+        request = Request(scope, receive)
+        request.state.error_code = problem.code
+        await problem.response(request.state.request_id)(scope, receive, send)
 
 
 class HeadAsGet:

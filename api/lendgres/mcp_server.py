@@ -11,7 +11,9 @@ answered as internal_error, never as a bare traceback.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -84,16 +86,14 @@ def mount(app: FastAPI, served: Iterable[Operation], allowed_hosts: list[str]) -
     server: Server[Any] = Server(
         "lendgres", version=__version__, instructions=INSTRUCTIONS, on_list_tools=list_tools, on_call_tool=call_tool
     )
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=allowed_hosts,
-        allowed_origins=[f"http://{host}" for host in allowed_hosts] + [f"https://{host}" for host in allowed_hosts],
-    )
+    # DNS rebinding protection is ours (_require_known_host): the SDK's takes "127.0.0.1:*" to allow any Host that
+    # starts with "127.0.0.1:", such as 127.0.0.1:8000@evil.example, and compares names case-sensitively.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     # The SDK builds a Starlette app around its handler; its one route joins ours, so that /mcp shares the app's
     # middleware (request ids, the request log) and lifespan, behind the same keys.
     for route in server.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes:
         if isinstance(route, Route):
-            route.app = _require_key(route.app)
+            route.app = _require_known_host(_require_key(route.app), [HostPattern.parse(h) for h in allowed_hosts])
         app.router.routes.append(route)
     return server
 
@@ -113,6 +113,73 @@ def _exact_arguments(request: Request, call: types.CallToolRequestParams) -> dic
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return dict(call.arguments or {})
+
+
+# A Host header, or the host and port of an Origin: a name or IPv4 address, or an IPv6 address in brackets, and
+# an optional port. Nothing else (user info, a path, a second host) may follow.
+_HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
+
+
+@dataclass(frozen=True)
+class HostPattern:
+    """An allowed host (LENDGRES_ALLOWED_HOSTS): a name and a port, or any port ("localhost:*")."""
+
+    name: str  # lower case
+    port: str | None  # None: any port, or none
+
+    @classmethod
+    def parse(cls, pattern: str) -> HostPattern:
+        name, _, port = pattern.strip().rpartition(":") if pattern.strip().endswith(":*") else (pattern, "", "")
+        found = _HOST.fullmatch(name.strip())
+        if found is None:
+            raise RuntimeError(f"LENDGRES_ALLOWED_HOSTS: {pattern!r} is not a host, host:port or host:*")
+        return cls(found["name"].lower(), found["port"] if port != "*" else None)
+
+    def allows(self, host: str) -> bool:
+        found = _HOST.fullmatch(host)
+        return (
+            found is not None
+            and found["name"].lower() == self.name
+            and (self.port is None or found["port"] == self.port)
+        )
+
+
+def _origin_host(origin: str) -> str | None:
+    """The host[:port] of an Origin header (scheme://host[:port]), or None when it is not one."""
+    scheme, separator, host = origin.partition("://")
+    return host if separator and scheme.lower() in ("http", "https") else None
+
+
+def _require_known_host(handler: ASGIApp, allowed: list[HostPattern]) -> ASGIApp:
+    """Refuses a request whose Host, or Origin when a browser sent one, is not an allowed host: a page on another
+    site, whose name was made to resolve to this machine (DNS rebinding), must not reach the tools. Names match
+    whole and case-insensitively, ports exactly."""
+
+    def known(host: str | None) -> bool:
+        return host is not None and any(pattern.allows(host) for pattern in allowed)
+
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        origin = request.headers.get("origin")
+        problem = None
+        if not known(request.headers.get("host")):
+            problem = errors.Problem(
+                421,
+                "unknown_host",
+                "Misdirected request",
+                "The Host header names no host this server answers to at /mcp (see LENDGRES_ALLOWED_HOSTS).",
+            )
+        elif origin is not None and not known(_origin_host(origin)):
+            problem = errors.Problem(
+                403, "forbidden_origin", "Forbidden origin", "Pages of this Origin may not call the MCP endpoint."
+            )
+        if problem is not None:
+            request.state.error_code = problem.code
+            await problem.response(request.state.request_id)(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    return checked
 
 
 def _require_key(handler: ASGIApp) -> ASGIApp:

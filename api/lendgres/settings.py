@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from typing import TypeVar
+
+_Number = TypeVar("_Number", int, float)
 
 
 def usable_cpus() -> int:
@@ -47,6 +51,12 @@ class Settings:
     telemetry: bool = False
     # Host headers the MCP endpoint answers to (DNS rebinding protection); "host:*" allows any port.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+    # The largest request body taken, in bytes: a larger one is refused (413) before a byte of it is read. The
+    # largest real request, a decision with its reason, is a few kilobytes.
+    max_body_bytes: int = 1024 * 1024
+    # How long a request's body may pause between two pieces before the request is refused (408) and its connection
+    # closed: a client that announces more than it sends would otherwise hold a connection and a task for ever.
+    body_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,12 +71,38 @@ class Settings:
             key_cache_seconds=float(os.environ.get("LENDGRES_KEY_CACHE_SECONDS", cls.key_cache_seconds)),
             statement_cache_size=int(os.environ.get("LENDGRES_STATEMENT_CACHE_SIZE", cls.statement_cache_size)),
             telemetry=_boolean("LENDGRES_TELEMETRY", cls.telemetry),
+            max_body_bytes=_positive("LENDGRES_MAX_BODY_BYTES", cls.max_body_bytes, int),
+            body_timeout_seconds=_positive("LENDGRES_BODY_TIMEOUT", cls.body_timeout_seconds, float),
             allowed_hosts=tuple(
                 host.strip()
                 for host in os.environ.get("LENDGRES_ALLOWED_HOSTS", ",".join(cls.allowed_hosts)).split(",")
                 if host.strip()
             ),
         )
+
+
+# How long a client may take to send a request's headers, from the moment its connection opens or its previous
+# response ends, before the connection is closed: a client that sends nothing, or a header line now and then,
+# would otherwise hold a socket for ever. Read by the HTTP protocol (serving.py), which has no Settings.
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+
+
+def header_timeout_from_env() -> float:
+    return _positive("LENDGRES_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT_SECONDS, float)
+
+
+def _positive(name: str, default: _Number, kind: type[_Number]) -> _Number:
+    """A positive number setting; anything else stops the start."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a positive number, not {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise RuntimeError(f"{name} must be a positive number, not {text!r}")
+    return value
 
 
 def _boolean(name: str, default: bool) -> bool:

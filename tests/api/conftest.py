@@ -4,6 +4,7 @@ database, connected as the HTTP service's login role, and is driven through http
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from lendgres.app import create_app
+from lendgres.serving import LimitedHttpToolsProtocol
 from lendgres.settings import Settings
 from tests.conftest import bearer, role_url
 
@@ -36,19 +38,29 @@ async def app(postgresql: psycopg.Connection) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def served(app: FastAPI) -> AsyncIterator[str]:
     """The app (its lifespan already running) behind a real HTTP server on a free local port, for MCP clients."""
+    async with serving(app) as base:
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, protocol: type[asyncio.Protocol] = LimitedHttpToolsProtocol) -> AsyncIterator[str]:
+    """Serves `app` (its lifespan already running) with uvicorn as `lendgres serve` does, on a free local port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", http=protocol)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
     for _ in range(500):  # uvicorn exposes startup only as a flag
         if server.started:
             break
         await asyncio.sleep(0.01)
     assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture

@@ -19,7 +19,12 @@ def codes_in_the_http_layer() -> set[tuple[int | None, str]]:
     found: set[tuple[int | None, str]] = set()
     for source in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Problem", "cls"):
+            called = (
+                getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if isinstance(node, ast.Call)
+                else None
+            )
+            if called in ("Problem", "cls"):
                 values = node.args[:2]
             elif isinstance(node, ast.Tuple):
                 values = node.elts

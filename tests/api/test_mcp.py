@@ -136,12 +136,41 @@ async def test_tool_arguments_are_checked_against_their_schemas(served):
         assert {error["field"] for error in problem["errors"]} == {"amount", "applicant_name"}
 
 
-async def test_unknown_hosts_are_refused(served):
+async def _post_mcp(served: str, **headers: str) -> httpx2.Response:
     async with httpx2.AsyncClient(headers=bearer()) as http:
-        response = await http.post(
-            f"{served}/mcp", content=b"{}", headers={"Host": "evil.example", "Content-Type": "application/json"}
-        )
-    assert response.status_code in (403, 421), response.text
+        return await http.post(f"{served}/mcp", content=b"{}", headers={"Content-Type": "application/json", **headers})
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "127.0.0.1:8000@evil.example",  # the SDK's check took any Host starting with "127.0.0.1:"
+        "localhost:8000/evil.example",
+        "127.0.0.1.evil.example:8000",
+        "localhost:8000:8000",
+        "localhost:port",
+        "",
+    ],
+)
+async def test_unknown_hosts_are_refused(served, host):
+    """DNS rebinding protection: a host name made to resolve to this machine must not reach the tools."""
+    assert_problem(await _post_mcp(served, Host=host), 421, "unknown_host")
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:8000@evil.example", "null", "file://"])
+async def test_pages_of_unknown_origins_are_refused(served, origin):
+    assert_problem(await _post_mcp(served, Origin=origin), 403, "forbidden_origin")
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"), [("LOCALHOST", "http://LocalHost"), ("Localhost:{port}", None), ("127.0.0.1:{port}", None)]
+)
+async def test_allowed_hosts_match_whole_names_in_any_case(served, host, origin):
+    port = served.rsplit(":", 1)[1]
+    extra = {"Origin": origin.format(port=port)} if origin else {}
+    response = await _post_mcp(served, Host=host.format(port=port), **extra)
+    assert response.status_code not in (403, 421), response.text  # through to the MCP server itself
 
 
 async def test_a_deactivated_actor_is_refused_at_once_even_in_an_open_session(served, http):
