@@ -89,7 +89,8 @@ class EmbeddedDatabase:
             if line.startswith("Applying:")
         ]
         if applied:
-            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), applied[-1])
+            version = applied[-1].split("_", 1)[0]
+            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), version)
         self._provision_login_roles()
 
     def start_server(self, keep_running: bool) -> None:
