@@ -24,6 +24,7 @@ import pytest
 from lendgres import embedded, errors
 from lendgres.devtools import migrate_check
 from lendgres.events.models import MAX_WAIT_SECONDS
+from lendgres.settings import DEFAULT_HEADER_TIMEOUT_SECONDS, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 INIT_SCRIPT = ROOT / "docker" / "initdb" / "10-lendgres-login-roles.sh"
@@ -35,7 +36,6 @@ PASSWORDS = {
     "LENDGRES_HTTP_PASSWORD": "http-pw-2",
     "LENDGRES_CLIENT_PASSWORD": "client-pw-3",
 }
-API_BODY_LIMIT = 1024 * 1024  # the API's own default (LENDGRES_MAX_BODY_BYTES): the proxy's may not be looser
 
 
 def compose_program() -> list[str]:
@@ -345,8 +345,13 @@ def test_the_proxy_mounts_its_configuration_and_passes_to_the_api(services: dict
 
 
 def test_the_proxy_limits_bodies_and_slow_clients() -> None:
+    # The same or tighter than the API's own defaults (LENDGRES_MAX_BODY_BYTES, _HEADER_TIMEOUT, _BODY_TIMEOUT).
     [[body]] = nginx("client_max_body_size")
-    assert body.lower() == "1m" and 1024 * 1024 <= API_BODY_LIMIT
+    assert body.lower() == "1m" and 1024 * 1024 <= Settings.max_body_bytes
+    [[header_timeout]] = nginx("client_header_timeout")
+    assert seconds(header_timeout) <= DEFAULT_HEADER_TIMEOUT_SECONDS
+    [[body_timeout]] = nginx("client_body_timeout")
+    assert seconds(body_timeout) <= Settings.body_timeout_seconds
     for name in ("client_header_timeout", "client_body_timeout", "send_timeout", "keepalive_timeout"):
         assert nginx(name), f"{name} is not set"
         assert all(0 < seconds(words[0]) <= 60 for words in nginx(name)), name
@@ -385,7 +390,7 @@ def test_the_proxys_own_refusals_are_problems_like_the_apis(status: str, locatio
     if code == "service_unavailable":
         assert answered == "503" and "add_header Retry-After 1 always;" in block
     else:
-        assert problem["max_body_bytes"] == API_BODY_LIMIT
+        assert problem["max_body_bytes"] == 1024 * 1024  # client_max_body_size 1m
 
 
 def test_the_build_context_holds_only_what_the_image_copies() -> None:
