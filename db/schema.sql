@@ -141,22 +141,30 @@ COMMENT ON DOMAIN lending_private.event_type IS 'An event''s type, such as appli
 CREATE FUNCTION lending_private.text_error(value text, max_length integer, required boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
+declare
+  c_invisible constant text :=
+    '\u0009-\u000D\u0020\u0085\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F'
+    '\u2028-\u202F\u205F-\u206F\u2800\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFF8\U0001BCA0-\U0001BCA3'
+    '\U0001D173-\U0001D17A\U000E0000-\U000E0FFF';
+  c_control constant text := '\u0001-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069';
 begin
   return case
     when value is null then case when required then 'is required' end
-    when btrim(value) = '' then 'must not be blank'
+    when value !~ ('^[^' || c_control || ']*[^' || c_invisible || c_control || '][^' || c_control || ']*$') then
+      case when value ~ ('^[' || c_invisible || ']*$') then 'must not be blank'
+           else 'must not contain control characters (such as line breaks, tabs or bidirectional overrides)' end
     when char_length(value) > max_length then 'must be at most ' || max_length::text || ' characters'
   end;
 end;
-$$;
+$_$;
 
 
 --
 -- Name: FUNCTION text_error(value text, max_length integer, required boolean); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, too long), or null.';
+COMMENT ON FUNCTION lending_private.text_error(value text, max_length integer, required boolean) IS 'What is wrong with a free-text field (missing, blank, a control character, too long), or null.';
 
 
 --
@@ -3595,4 +3603,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126060000'),
     ('20261126070000'),
     ('20261203161237'),
-    ('20261203161549');
+    ('20261203161549'),
+    ('20261203161950');

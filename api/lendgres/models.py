@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic_core import PydanticCustomError
 
 # Identifiers are bigint in the database; anything larger could not name a row.
 BIGINT_MAX = 2**63 - 1
@@ -44,10 +45,16 @@ def _whole_number(value: object) -> object:
 PathId = Annotated[int, Field(ge=1, le=BIGINT_MAX), BeforeValidator(_whole_number)]
 
 
+# lending_private.text_error's words for a control character.
+CONTROL_CHARACTERS = "must not contain control characters (such as line breaks, tabs or bidirectional overrides)"
+
+
 def _storable_text(value: str) -> str:
-    """PostgreSQL text holds UTF-8 without NUL bytes; a lone surrogate or a NUL could never be stored."""
+    """PostgreSQL text holds UTF-8 without NUL bytes; a lone surrogate or a NUL could never be stored. Every other
+    rule about text is the database's (lending_private.text_error), whose words a NUL is refused with: it is a
+    control character, which that rule refuses too."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise PydanticCustomError("control_character", CONTROL_CHARACTERS)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
