@@ -16,10 +16,11 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Header, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from starlette.responses import Response
 
 from . import db, errors
@@ -154,10 +155,10 @@ IDEMPOTENCY_KEY = {
 # the header, so that a bad one is the same problem as ever. (A weak ETag is refused with a 412: it never matches.)
 ETAG = r'^"[0-9]+"$'
 IF_MATCH = r'^[ \t]*(\*|"[0-9]{1,9}")[ \t]*$'
-# An idempotency key, with the length the lending functions take (lending_private.idempotency_key_value) in its
-# schema; they check it, and whether it is blank.
+# An idempotency key that the function is given, with the length it takes (lending_private.idempotency_key_value) in
+# the schema; it checks the key, and whether it is blank. A "repeatable" write takes any key and ignores it.
 IdempotencyKey = Annotated[Text, Field(json_schema_extra={"minLength": 1, "maxLength": 255})]
-_KEY = TypeAdapter(IdempotencyKey | None)
+_KEY = {"key": TypeAdapter(IdempotencyKey | None), "repeatable": TypeAdapter(Text | None)}
 IfMatchHeader = Annotated[
     str | None,
     Header(
@@ -214,15 +215,15 @@ def http_route(operation: Operation) -> dict[str, Any]:
         parameter("tutorial", Annotated[operation.tutorial_query, Query()])
     if operation.body is not None:
         if operation.body_optional or operation.tutorial_query is not None:
-            parameter("body", Annotated[operation.body | None, Body()], None)
+            parameter("body", Annotated[operation.body | None, BeforeValidator(_bare_number), Body()], None)
         else:
-            parameter("body", Annotated[operation.body, Body()])
+            parameter("body", Annotated[operation.body, BeforeValidator(_bare_number), Body()])
     if operation.if_match:
         parameter("if_match", IfMatchHeader, None)
     if operation.writes and operation.idempotency != "refused":
         description = IDEMPOTENCY_KEY[operation.idempotency]
         header = Header(alias="Idempotency-Key", description=description)
-        parameter("idempotency_key", Annotated[IdempotencyKey | None, header], None)
+        parameter("idempotency_key", Annotated[_idempotency_key(operation) | None, header], None)
 
     # The endpoint reaches the database through db.database, as every handler does, but calls it rather than
     # declaring it as a FastAPI dependency (db.DatabaseDep): solving a dependency on every request cost a GET a tenth
@@ -262,6 +263,13 @@ def http_route(operation: Operation) -> dict[str, Any]:
         "responses": responses,
         "tags": [operation.tag],
     }
+
+
+def _bare_number(body: Any) -> Any:
+    """FastAPI validates a body with from_attributes, and a number with a fraction or an exponent is read as a Decimal
+    (http.ExactJSONRequest), which has attributes: a bare 0.5 would pass as a model with no field given. As a float
+    it is refused as every other JSON value that is not an object is."""
+    return float(body) if isinstance(body, Decimal) else body
 
 
 def _body(operation: Operation, inputs: dict[str, Any]) -> BaseModel | None:
@@ -315,6 +323,10 @@ def _expected_version(if_match: str | None, expected_version: int | None) -> int
     return version
 
 
+def _idempotency_key(operation: Operation) -> Any:
+    return IdempotencyKey if operation.idempotency == "key" else Text
+
+
 def _idempotency_key_refused(location: str, name: str) -> Problem:
     # Ignoring it would let a client believe its retry safe, and each retry would make one more live key.
     message = (
@@ -348,7 +360,7 @@ def tool_arguments_model(operation: Operation) -> type[BaseModel]:
             fields.update({name: (info.annotation, info) for name, info in given.model_fields.items()})
     if operation.writes and operation.idempotency != "refused":
         description = IDEMPOTENCY_KEY[operation.idempotency]
-        fields["idempotency_key"] = (IdempotencyKey | None, Field(None, description=description))
+        fields["idempotency_key"] = (_idempotency_key(operation) | None, Field(None, description=description))
     model: type[BaseModel] = create_model(
         f"{operation.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )
@@ -374,7 +386,7 @@ def tool_call_arguments(operation: Operation, given: Mapping[str, Any]) -> dict[
     takes_key = operation.writes and "idempotency_key" in remaining
     if takes_key and operation.idempotency != "refused":
         try:
-            idempotency_key = _KEY.validate_python(remaining.pop("idempotency_key"))
+            idempotency_key = _KEY[operation.idempotency].validate_python(remaining.pop("idempotency_key"))
         except ValidationError as exc:
             failures.append(("arguments", [{**error, "loc": ("idempotency_key",)} for error in exc.errors()]))
     elif takes_key:
