@@ -211,7 +211,7 @@ begin
     when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
-    when amount <> round(amount, least(2, coalesce(minor_units, 2)))
+    when scale(amount) > least(2, coalesce(minor_units, 2))
       then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
   end;
 end;
@@ -2393,7 +2393,7 @@ declare
   v_row_id text := v_new ->> tg_argv[2];
   v_old jsonb;
   v_old_changed jsonb;
-  v_new_changed jsonb := v_new;
+  v_new_changed jsonb;
   v_actor text := lending_private.current_actor();
   v_request_id text := lending_private.current_request_id();
   v_recorded_at timestamptz := now();
@@ -2403,6 +2403,17 @@ declare
 begin
   if tg_op = 'UPDATE' then
     v_old := to_jsonb(old);
+  end if;
+  for i in 3 .. tg_nargs - 1 loop
+    v_new := jsonb_set(v_new, array[tg_argv[i]],
+                       coalesce(to_jsonb(round((v_new ->> tg_argv[i])::numeric, 2)::text), 'null'));
+    if tg_op = 'UPDATE' then
+      v_old := jsonb_set(v_old, array[tg_argv[i]],
+                         coalesce(to_jsonb(round((v_old ->> tg_argv[i])::numeric, 2)::text), 'null'));
+    end if;
+  end loop;
+  v_new_changed := v_new;
+  if tg_op = 'UPDATE' then
     select jsonb_object_agg(n.key, v_old -> n.key), jsonb_object_agg(n.key, n.value)
       into v_old_changed, v_new_changed
       from jsonb_each(v_new) as n
@@ -2446,7 +2457,7 @@ $$;
 -- Name: FUNCTION record_audit(); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends the inserted or updated row to its subject''s audit chain, locking the chain head. Arguments: subject, subject id column, row id column.';
+COMMENT ON FUNCTION lending_private.record_audit() IS 'Trigger: appends the inserted or updated row to its subject''s audit chain, locking the chain head. Arguments: subject, subject id column, row id column, then any money columns (recorded as decimal strings).';
 
 
 --
@@ -3483,7 +3494,7 @@ CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.api_key FOR 
 -- Name: application _900_audit; Type: TRIGGER; Schema: lending_private; Owner: -
 --
 
-CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('application', 'application_id', 'application_id');
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON lending_private.application FOR EACH ROW EXECUTE FUNCTION lending_private.record_audit('application', 'application_id', 'application_id', 'amount');
 
 
 --
@@ -3604,4 +3615,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126070000'),
     ('20261203161237'),
     ('20261203161549'),
-    ('20261203161950');
+    ('20261203161950'),
+    ('20261203162855');

@@ -8,10 +8,11 @@ describe what an operation takes, over HTTP and as an MCP tool alike; response m
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 # Identifiers are bigint in the database; anything larger could not name a row.
@@ -62,6 +63,21 @@ def _storable_text(value: str) -> str:
     return value
 
 
+# An amount written as a string: ASCII digits, and a point with decimals after it or none ("15000", "15000.50").
+# How many decimals an amount may have is the database's rule (lending_private.amount_error), as for a JSON number.
+_DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?")
+AMOUNT_GRAMMAR = 'must be a JSON number or a string of ASCII digits with an optional point, such as "15000.50"'
+
+
+def _decimal_string(value: object) -> object:
+    """Decimal() reads far more than that grammar: " 100 ", "+100", ".5", "100.", "1_000", "1e3", and the digits of
+    other scripts (Arabic-Indic, mathematical bold). A string amount must be written as the API writes amounts. A
+    JSON number keeps JSON's own grammar (ASCII already), read exactly (see http.ExactJSONRequest)."""
+    if isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value):
+        raise PydanticCustomError("decimal_string", AMOUNT_GRAMMAR)
+    return value
+
+
 def _storable_number(value: Decimal) -> Decimal:
     """Numbers whose exponent PostgreSQL's numeric cannot represent are refused here, before the driver would
     misencode them; every real rule about amounts is the database's."""
@@ -71,7 +87,12 @@ def _storable_number(value: Decimal) -> Decimal:
 
 
 Text = Annotated[str, AfterValidator(_storable_text)]
-Number = Annotated[Decimal, AfterValidator(_storable_number)]
+Number = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_string),
+    AfterValidator(_storable_number),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{_DECIMAL_STRING.pattern}$"}]}),
+]
 
 
 class Strict(BaseModel):

@@ -34,4 +34,5 @@ create trigger _150_enforce_status_machine before insert or update of status on 
 create trigger _200_bump_version before update on lending_private.application
   for each row execute function lending_private.bump_version();
 create trigger _900_audit after insert or update on lending_private.application
-  for each row execute function lending_private.record_audit('application', 'application_id', 'application_id');
+  for each row execute function lending_private.record_audit('application', 'application_id', 'application_id',
+                                                             'amount');

@@ -1,5 +1,7 @@
 -- What is wrong with an amount of money in a currency, or null. Amounts are exact: at most 2 decimal places (and no
--- more than the currency has), more than zero, at most 10,000,000.00.
+-- more than the currency has), more than zero, at most 10,000,000.00. The decimals are counted as written (numeric
+-- keeps them): 100.000 has three and is refused, as "100.000" is over HTTP, where a string amount is digits with
+-- at most the currency's decimals.
 create or replace function lending_private.amount_error(amount numeric, minor_units smallint default 2)
 returns text
 language plpgsql
@@ -12,7 +14,7 @@ begin
     when amount = 'NaN' or amount in ('Infinity', '-Infinity') then 'must be a finite number'
     when amount <= 0 then 'must be greater than 0'
     when amount > 10000000 then 'must be at most 10000000.00'
-    when amount <> round(amount, least(2, coalesce(minor_units, 2)))
+    when scale(amount) > least(2, coalesce(minor_units, 2))
       then 'must have at most ' || least(2, coalesce(minor_units, 2))::text || ' decimal places'
   end;
 end;

@@ -1,6 +1,9 @@
 -- The trigger behind every business table: after insert or update, record the row (or the fields that changed).
 -- Arguments: the chain's subject, the column holding the subject id, and the column holding the row's id (the
--- same column on the subject's own table, whose insert starts the chain).
+-- same column on the subject's own table, whose insert starts the chain); then the row's money columns, if any.
+-- Money is recorded as the API shows amounts, a decimal string with two places (lending_private.application_json):
+-- to_jsonb() makes a numeric a JSON number, which most JSON readers turn into a binary float. Rows recorded before
+-- money was written so keep their numbers: their digests were taken of them, and history is not rewritten.
 -- SECURITY DEFINER so that whoever may write a business table also writes its audit, and TimeZone UTC so that
 -- timestamps inside old_values/new_values read the same whoever wrote them.
 create or replace function lending_private.record_audit()
@@ -17,7 +20,7 @@ declare
   v_row_id text := v_new ->> tg_argv[2];
   v_old jsonb;
   v_old_changed jsonb;
-  v_new_changed jsonb := v_new;
+  v_new_changed jsonb;
   v_actor text := lending_private.current_actor();
   v_request_id text := lending_private.current_request_id();
   v_recorded_at timestamptz := now();
@@ -27,6 +30,17 @@ declare
 begin
   if tg_op = 'UPDATE' then
     v_old := to_jsonb(old);
+  end if;
+  for i in 3 .. tg_nargs - 1 loop
+    v_new := jsonb_set(v_new, array[tg_argv[i]],
+                       coalesce(to_jsonb(round((v_new ->> tg_argv[i])::numeric, 2)::text), 'null'));
+    if tg_op = 'UPDATE' then
+      v_old := jsonb_set(v_old, array[tg_argv[i]],
+                         coalesce(to_jsonb(round((v_old ->> tg_argv[i])::numeric, 2)::text), 'null'));
+    end if;
+  end loop;
+  v_new_changed := v_new;
+  if tg_op = 'UPDATE' then
     select jsonb_object_agg(n.key, v_old -> n.key), jsonb_object_agg(n.key, n.value)
       into v_old_changed, v_new_changed
       from jsonb_each(v_new) as n
@@ -66,4 +80,4 @@ end;
 $$;
 comment on function lending_private.record_audit() is
   'Trigger: appends the inserted or updated row to its subject''s audit chain, locking the chain head. Arguments: '
-  'subject, subject id column, row id column.';
+  'subject, subject id column, row id column, then any money columns (recorded as decimal strings).';

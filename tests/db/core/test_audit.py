@@ -58,7 +58,7 @@ def test_every_write_leaves_an_audit_row_with_actor_and_request_id(client: psyco
     status_change = trail["entries"][2]
     assert status_change["old"] == {"status": "pending", "version": 1, "updated_at": status_change["old"]["updated_at"]}
     assert status_change["new"]["status"] == "manual_review" and status_change["new"]["version"] == 2
-    assert trail["entries"][0]["new"]["amount"] == 15000
+    assert trail["entries"][0]["new"]["amount"] == "15000.00"  # money is a decimal string, as the API shows it
 
 
 def test_direct_sql_writes_are_audited_under_the_session_user(superuser: psycopg.Connection, decided: int) -> None:
