@@ -369,6 +369,12 @@ async def test_administration_cannot_lock_itself_out_over_http_or_mcp(http, serv
     assert postgresql.execute(admins).fetchone() == ("operator,test-admin",)
 
 
+async def test_the_document_says_a_change_of_an_actor_may_be_refused_as_a_lockout(app):
+    patch = app.openapi()["paths"]["/actors/{name}"]["patch"]
+    assert {"403", "409"} <= set(patch["responses"])
+    assert all(code in patch["description"] for code in ("operator_protected", "admin_self_demotion", "last_admin"))
+
+
 def problem_of(result: dict[str, Any]) -> tuple[int, str]:
     """The status and code of the problem a tool's error result carries."""
     assert result["isError"], result

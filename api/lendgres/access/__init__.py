@@ -65,7 +65,10 @@ CREATE_ACTOR = Operation(
 UPDATE_ACTOR = Operation(
     name="update_actor",
     summary="Change an actor's role, or deactivate or reactivate it (admins)",
-    description="Takes effect on the actor's next call, whatever key it uses.",
+    description="Takes effect on the actor's next call, whatever key it uses. Administration cannot lock itself "
+    "out: only a PostgreSQL superuser may change the built-in operator (403 operator_protected), no actor takes "
+    "itself out of admin (409 admin_self_demotion), and the last active admin apart from the operator stays one "
+    "(409 last_admin).",
     function="lending.update_actor",
     method="PATCH",
     path="/actors/{name}",
@@ -75,7 +78,7 @@ UPDATE_ACTOR = Operation(
     body=UpdateActorRequest,
     writes=True,
     destructive=True,
-    problems=(404,),
+    problems=(404, 409),
 )
 
 LIST_API_KEYS = Operation(
