@@ -635,13 +635,17 @@ begin
         then 'must not be the HTTP service''s or an operator''s role: those name their actor'
       when exists (select from lending_private.actor as a where a.db_role = create_actor.db_role)
         then 'is already mapped to another actor' end)]);
-  if exists (select from lending_private.actor as a where a.name = create_actor.name) then
+  -- A taken name is found by the insert itself, which waits for a concurrent create_actor of the same name: a
+  -- look-up first would miss that one, and the insert then fail on the unique constraint (a second code for one
+  -- condition).
+  insert into lending_private.actor (name, kind, role, db_role)
+  values (name, kind, role, db_role)
+  on conflict on constraint actor_name_key do nothing
+  returning * into v_actor;
+  if v_actor.actor_id is null then
     perform lending_private.fail('actor_exists', format('Actor %s already exists', name),
                                  jsonb_build_object('name', name));
   end if;
-  insert into lending_private.actor (name, kind, role, db_role)
-  values (name, kind, role, db_role)
-  returning * into v_actor;
   return lending_private.idempotency_complete(idempotency_key, 'create_actor', v_request,
                                               jsonb_build_object('status', 201,
                                                                  'body', lending_private.actor_json(v_actor)));
@@ -3616,4 +3620,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203161237'),
     ('20261203161549'),
     ('20261203161950'),
-    ('20261203162855');
+    ('20261203162855'),
+    ('20261203163521');

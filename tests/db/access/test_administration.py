@@ -196,3 +196,36 @@ def test_a_non_superuser_operator_gets_no_such_way_round(
 ) -> None:
     superuser.execute("update lending_private.actor set role = 'reader' where name = 'operator'")
     assert code_of(owner, "lending.update_actor", name="test-admin", role="admin") == ("LN403", "forbidden")
+
+
+def test_an_actor_name_taken_by_a_concurrent_call_is_actor_exists(
+    postgresql: psycopg.Connection, superuser: psycopg.Connection
+) -> None:
+    """The second create_actor of a name waits for the first and, once it commits, is told actor_exists, as it is
+    when the actor was made long before: never a unique violation."""
+    url = role_url(postgresql, "lendgres_test_http")
+    arguments = {"name": "twice-made", "kind": "agent", "role": "reader", "actor": "test-admin"}
+    with psycopg.connect(url) as first, psycopg.connect(url, autocommit=True) as second:
+        call(first, "lending.create_actor", **arguments)
+        outcome: list[object] = []
+
+        def create_again() -> None:
+            try:
+                outcome.append(call(second, "lending.create_actor", **arguments))
+            except psycopg.Error as exc:
+                outcome.append(exc)
+
+        waiting = threading.Thread(target=create_again)
+        waiting.start()
+        deadline = time.monotonic() + 30
+        while not superuser.execute(
+            "select exists (select from pg_stat_activity where usename = 'lendgres_test_http' "
+            "and wait_event_type = 'Lock')"
+        ).fetchone()[0]:  # type: ignore[index]
+            assert waiting.is_alive() and time.monotonic() < deadline, outcome
+            time.sleep(0.02)
+        first.commit()
+        waiting.join(30)
+    [refused] = outcome
+    assert isinstance(refused, psycopg.Error) and refused.sqlstate == "LN409", refused
+    assert '"code": "actor_exists"' in (refused.diag.message_detail or "")
