@@ -29,6 +29,14 @@ def checked_range(low: int, high: int) -> Any:
     return Field(json_schema_extra={"minimum": low, "maximum": high})
 
 
+def checked_text(max_length: int | None = None, pattern: str | None = None) -> Any:
+    """The length and form of free text that a lending function checks, for the schema, as checked_range does for
+    integers. Blank text is always refused, so it is at least one character; which characters count as blank, and
+    that control characters are refused, the schema cannot say (lending_private.text_error does)."""
+    limits = {"maxLength": max_length} if max_length is not None else {}
+    return Field(json_schema_extra={"minLength": 1, **limits, **({"pattern": pattern} if pattern else {})})
+
+
 def _whole_number(value: object) -> object:
     """An id in a path or a query string is ASCII digits (/loans/1.0, /keys/+1 and /keys/1_0 name nothing, rather
     than 1, 1 and 10); as an MCP tool's argument, an integer or the same digits (true and 1.0 are not ids)."""

@@ -374,3 +374,76 @@ async def test_the_documentation_pages_load_nothing_from_another_host(http, page
     assert sources and all(source.startswith("/") for source in sources), sources
     for source in sources:
         assert (await http.get(source, headers={})).status_code == 200, source
+
+
+# Free text with a length the lending functions check: (path, field, the text of a given length that they accept).
+TEXTS = [
+    ("/loans/apply", "applicant_name", lambda n: "J" * n),
+    ("/loans/apply", "applicant_email", lambda n: "j" * (n - 12) + "@example.com"),
+    ("/loans/apply", "applicant_external_ref", lambda n: "r" * n),
+    ("/loans/apply", "purpose", lambda n: "p" * n),
+    ("/loans/apply", "external_ref", lambda n: "e" * n),
+    ("/loans/{application_id}/decision", "reason", lambda n: "r" * n),
+    ("/loans/{application_id}/withdraw", "reason", lambda n: "r" * n),
+    ("/keys", "label", lambda n: "l" * n),
+]
+
+
+async def send(http, path, field, value):
+    """The operation at `path` with a well-formed body in which `field` is `value`."""
+    if "{application_id}" in path:
+        path = path.format(application_id=(await apply(http))["application_id"])
+        base = {"outcome": "manual_review", "reason": "r"} if path.endswith("decision") else {}
+    elif path == "/keys":
+        base = {"actor": "intake-agent"}
+    elif path == "/actors":
+        base = {"name": "someone", "kind": "agent", "role": "reader"}
+    else:
+        base = {"applicant_name": "J", "amount": 1}
+    return await http.post(path, json={**base, field: value})
+
+
+def body_property(document, path, field):
+    operation = document["paths"][path]["post"]
+    schema = body_schemas(document, operation)[0]["properties"][field]
+    return schema.get("anyOf", [schema])[0]
+
+
+async def test_documented_lengths_are_what_the_server_accepts(http):
+    document = await openapi(http)
+
+    for path, field, text in TEXTS:
+        schema = body_property(document, path, field)
+        with case((path, field)):
+            assert schema["minLength"] == 1
+            assert (await send(http, path, field, text(schema["maxLength"]))).is_success
+            refused = await send(http, path, field, text(schema["maxLength"] + 1))
+            problem = assert_problem(refused, 422, "validation_failed")
+            assert [error["field"] for error in problem["errors"]] == [field]
+            assert_problem(await send(http, path, field, ""), 422, "validation_failed")
+
+
+async def test_documented_forms_are_what_the_server_accepts(http):
+    """Each pattern in the schema takes what the server takes: samples on both sides of it, sent."""
+    document = await openapi(http)
+    samples = {
+        ("/actors", "name"): ["bot-1", "a.b_c@d", "x" * 100, "-bot", "bot 1", "é", "x" * 101],
+        ("/keys", "actor"): ["intake-agent", "intake agent", "_intake"],
+        ("/loans/apply", "applicant_phone"): ["+1 555 010 0199", "(555) 010-0199", "555", "+1 555 010 019x", "1234"],
+    }
+    for (path, field), values in samples.items():
+        pattern = body_property(document, path, field)["pattern"]
+        for value in values:
+            with case((path, field, value)):
+                response = await send(http, path, field, value)
+                refused_for_form = response.status_code == 422 and field in response.text
+                assert refused_for_form is not bool(re.search(pattern, value)), response.text
+    codes = document["components"]["schemas"]["DecisionRequest"]["properties"]["reason_codes"]["anyOf"][0]
+    assert codes["maxItems"] == 20
+    for code in ("DTI_OK", "a.b:c-d", "x" * 64, "_DTI", "DTI OK", "x" * 65):
+        with case(code):
+            response = await send(http, "/loans/{application_id}/decision", "reason_codes", [code])
+            assert response.is_success is bool(re.search(codes["items"]["pattern"], code)), response.text
+    assert (await send(http, "/loans/{application_id}/decision", "reason_codes", ["C"] * 20)).is_success
+    refused = await send(http, "/loans/{application_id}/decision", "reason_codes", ["C"] * 21)
+    assert_problem(refused, 422, "validation_failed")

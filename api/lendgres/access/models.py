@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ..models import Int32, PathId, Strict, Text, checked_range
+from ..models import Int32, PathId, Strict, Text, checked_range, checked_text
 
+# The form of an actor's name (lending_private.actor_name_error), for the schema.
+ACTOR_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
 ActorKind = Literal["agent", "human", "service"]
 ActorRole = Literal["reader", "intake", "underwriter", "reviewer", "servicer", "admin"]
 
@@ -83,7 +85,9 @@ class CreateActorRequest(Strict):
         }
     )
 
-    name: Text = Field(description="1-100 letters, digits and . _ @ -; unique.")
+    name: Annotated[Text, checked_text(pattern=ACTOR_NAME)] = Field(
+        description="1-100 letters, digits and . _ @ -; unique."
+    )
     kind: ActorKind
     role: ActorRole
     db_role: Text | None = Field(None, description="A PostgreSQL login (granted lending_api) that acts as this actor.")
@@ -127,9 +131,13 @@ class CreateKeyRequest(Strict):
         }
     )
 
-    for_actor: Text = Field(alias="actor", description="The actor the key acts as.")
+    for_actor: Annotated[Text, checked_text(pattern=ACTOR_NAME)] = Field(
+        alias="actor", description="The actor the key acts as."
+    )
     expires_in_days: Annotated[Int32, checked_range(1, 3650)] = Field(90, description="Days until the key expires.")
-    label: Text | None = Field(None, description="What the key is for, at most 100 characters.")
+    label: Annotated[Text, checked_text(100)] | None = Field(
+        None, description="What the key is for, at most 100 characters."
+    )
 
 
 class ApiKey(BaseModel):

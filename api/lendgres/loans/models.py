@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Id, Int32, Number, PathId, QueryInt32, Strict, Text, checked_range, examples
+from ..models import Id, Int32, Number, PathId, QueryInt32, Strict, Text, checked_range, checked_text, examples
 
 # In a path (/loans/{application_id}), or an MCP tool's argument of the same name.
 ApplicationId = Annotated[PathId, Field(description="The application's id.")]
@@ -15,6 +15,13 @@ ApplicationId = Annotated[PathId, Field(description="The application's id.")]
 # same lists (application_status, the decision_outcome domain) and refuses anything else anyway.
 Status = Literal["pending", "manual_review", "approved", "rejected", "withdrawn"]
 Outcome = Literal["approved", "rejected", "manual_review"]
+
+# Forms the lending functions check (lending_private.phone_error, reason_codes_error), for the schema.
+PHONE = r"^\+?[0-9][0-9 ().-]{3,30}[0-9]$"
+ReasonCodes = Annotated[
+    list[Annotated[Text, checked_text(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]],
+    Field(json_schema_extra={"maxItems": 20}),
+]
 
 
 class ApplyRequest(Strict):
@@ -43,15 +50,27 @@ class ApplyRequest(Strict):
         description="Principal requested: a JSON number or a decimal string, > 0, at most 10000000.00, at most "
         "2 decimal places. Parsed exactly; 15000.000000000000001 is refused, not rounded."
     )
-    applicant_name: Text | None = Field(None, description="Full name of a new applicant, 1-255 characters.")
+    applicant_name: Annotated[Text, checked_text(255)] | None = Field(
+        None, description="Full name of a new applicant, 1-255 characters."
+    )
     applicant_id: Id | None = Field(None, description="An existing applicant, instead of the applicant fields.")
-    applicant_email: Text | None = Field(None, description="Email address of a new applicant.")
-    applicant_phone: Text | None = Field(None, description="Phone number of a new applicant, e.g. +1 555 010 0199.")
-    applicant_external_ref: Text | None = Field(None, description="The applicant's id in your systems (unique).")
+    applicant_email: Annotated[Text, checked_text(254)] | None = Field(
+        None, description="Email address of a new applicant."
+    )
+    applicant_phone: Annotated[Text, checked_text(pattern=PHONE)] | None = Field(
+        None, description="Phone number of a new applicant, e.g. +1 555 010 0199."
+    )
+    applicant_external_ref: Annotated[Text, checked_text(100)] | None = Field(
+        None, description="The applicant's id in your systems (unique)."
+    )
     currency: Text | None = Field(None, description="ISO 4217 code; USD when omitted.")
     term_months: Annotated[Int32, checked_range(1, 480)] | None = Field(None, description="Loan term in months.")
-    purpose: Text | None = Field(None, description="What the loan is for, at most 500 characters.")
-    external_ref: Text | None = Field(None, description="The application's id in your systems, at most 100 characters.")
+    purpose: Annotated[Text, checked_text(500)] | None = Field(
+        None, description="What the loan is for, at most 500 characters."
+    )
+    external_ref: Annotated[Text, checked_text(100)] | None = Field(
+        None, description="The application's id in your systems, at most 100 characters."
+    )
 
 
 class DecisionRequest(Strict):
@@ -67,8 +86,8 @@ class DecisionRequest(Strict):
     )
 
     outcome: Outcome = Field(description="approved or rejected (final), or manual_review.")
-    reason: Text = Field(description="Why, in 1-2000 characters; kept for audit.")
-    reason_codes: list[Text] | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
+    reason: Annotated[Text, checked_text(2000)] = Field(description="Why, in 1-2000 characters; kept for audit.")
+    reason_codes: ReasonCodes | None = Field(None, description="Up to 20 short machine codes, e.g. DTI_TOO_HIGH.")
     expected_version: Int32 | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )
@@ -79,7 +98,7 @@ class WithdrawRequest(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Found a better rate."}]})
 
-    reason: Text | None = Field(None, description="Why, at most 2000 characters.")
+    reason: Annotated[Text, checked_text(2000)] | None = Field(None, description="Why, at most 2000 characters.")
     expected_version: Int32 | None = Field(
         None, description="Fail with version_conflict unless the application is at this version."
     )
