@@ -447,3 +447,24 @@ async def test_documented_forms_are_what_the_server_accepts(http):
     assert (await send(http, "/loans/{application_id}/decision", "reason_codes", ["C"] * 20)).is_success
     refused = await send(http, "/loans/{application_id}/decision", "reason_codes", ["C"] * 21)
     assert_problem(refused, 422, "validation_failed")
+
+
+async def test_the_description_names_only_what_exists(http, postgresql):
+    """What the document's description names (operations, problem codes, headers, pages) is there."""
+    document = await openapi(http)
+    description = document["info"]["description"]
+
+    named = re.findall(r"`(GET|POST|PATCH) (/\S*)`", description)
+    assert named and all(method.lower() in document["paths"][path] for method, path in named), named
+    codes = {row[0] for row in postgresql.execute("select code from lending_private.error_code")}
+    named_codes = re.findall(r"\(`([a-z_]+)`\)", description)
+    assert named_codes and set(named_codes) <= codes, named_codes
+    for page in ("/docs", "/redoc", "/healthz", "/readyz"):
+        assert (await http.get(page, headers={})).status_code == 200, page
+    written = await http.post(
+        "/loans/apply", json={"applicant_name": "J", "amount": 1}, headers={"Idempotency-Key": "d"}
+    )
+    headers = re.findall(r"`([A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]+)+)", description)
+    assert set(headers) == {"Idempotency-Key", "Idempotent-Replayed", "X-Request-Id"}
+    assert {"idempotent-replayed", "x-request-id"} <= set(written.headers)
+    assert "scores" not in description  # nothing scores applications yet
