@@ -20,6 +20,7 @@ set role lending_owner;
 \ir core/lending_private.field_error.sql
 \ir core/lending_private.fail_if_invalid.sql
 \ir core/lending_private.json_time.sql
+\ir core/lending_private.cursor_text.sql
 
 \ir core/lending_private.text_error.sql
 \ir core/lending_private.email_error.sql

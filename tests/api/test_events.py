@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
 import httpx
 import pytest
@@ -30,7 +32,10 @@ async def test_events_follow_the_changes_in_order(http):
         (second, "application.filed"),
         (first, "application.decided"),
     ]
-    assert page["next_cursor"] == page["events"][-1]["cursor"]
+    # The page is not full: its cursor has moved past everything the call examined, past the last event.
+    assert (await http.get("/events", params={"after": page["next_cursor"]})).json()["events"] == []
+    full = (await http.get("/events", params={"limit": 3})).json()
+    assert full["next_cursor"] == full["events"][-1]["cursor"]
     only_second = (await http.get("/events", params={"application_id": second})).json()["events"]
     assert [e["application_id"] for e in only_second] == [second]
     decided = (await http.get("/events", params={"type": "application.decided"})).json()["events"]
@@ -89,7 +94,7 @@ async def test_a_wait_without_changes_returns_an_empty_page_at_its_deadline(http
     response = await http.get("/events", params={"after": cursor, "wait": 0.5})
 
     assert response.status_code == 200
-    assert response.json() == {"events": [], "next_cursor": cursor}
+    assert response.json()["events"] == []
 
 
 async def test_a_cursor_survives_a_restart_of_the_api(postgresql):
@@ -128,3 +133,58 @@ async def test_a_lost_listening_connection_is_replaced_and_waiters_still_wake(ht
     response = await asyncio.wait_for(waiter, timeout=5)
 
     assert [e["application_id"] for e in response.json()["events"]] == [created["application_id"]]
+
+
+def encoded(position: str) -> str:
+    return base64.b64encode(position.encode()).decode()
+
+
+async def test_a_cursor_the_feed_did_not_give_is_a_problem_without_internals(http, postgresql):
+    await apply(http)
+    row = postgresql.execute("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+    beyond_the_end = encoded(f"{row[0] + 1000}-1")
+    # Out of range for PostgreSQL's transaction ids: this one used to come back with its SQLSTATE and message.
+    out_of_range = encoded("99999999999999999999-1")
+    for after in (beyond_the_end, out_of_range, "7421-18"):
+        problem = assert_problem(await http.get("/events", params={"after": after}), 422, "validation_failed")
+        assert [error["field"] for error in problem["errors"]] == ["after"]
+        assert "sqlstate" not in problem and "xid8" not in str(problem) and "out of range" not in str(problem)
+
+
+async def test_a_reader_of_a_type_that_does_not_come_moves_on(http):
+    await apply(http)
+    await apply(http)
+
+    page = (await http.get("/events", params={"type": "application.withdrawn"})).json()
+
+    assert page["events"] == []
+    assert (await http.get("/events", params={"after": page["next_cursor"]})).json()["events"] == []
+
+
+async def test_a_waiter_reads_on_from_where_its_last_read_left_off(http, monkeypatch):
+    """A long poll for a rare type does not read what it has examined again at every wake-up."""
+    await apply(http)
+    reads = []
+    real_call = db.call
+
+    async def noted_call(pool, function, **arguments):
+        result = await real_call(pool, function, **arguments)
+        if function == "lending.events_after":
+            reads.append((arguments["after"], json.loads(result)["next_cursor"]))
+        return result
+
+    monkeypatch.setattr(db, "call", noted_call)
+    waiter = asyncio.create_task(http.get("/events", params={"type": "application.withdrawn", "wait": 25}))
+    for _ in range(500):
+        if len(reads) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await apply(http)  # wakes the waiter, which finds no withdrawal either
+    for _ in range(500):
+        if len(reads) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    waiter.cancel()
+
+    assert reads[0][0] is None
+    assert [after for after, _ in reads[1:3]] == [next_cursor for _, next_cursor in reads[0:2]]

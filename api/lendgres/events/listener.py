@@ -171,8 +171,11 @@ async def read_events(
             changed = listener.next_change()
             result = await db.call(database, function, **query, actor=actor)
             remaining = deadline - loop.time()
-            if remaining <= 0 or json.loads(result)["events"]:
+            page = json.loads(result)
+            if remaining <= 0 or page["events"]:
                 return result
+            # The next read starts where this one left off: past every event it examined (none of them matched).
+            query["after"] = page["next_cursor"]
             if not listener.watched():
                 # Nobody was watching, so changes did not notify: register, then read again before waiting. (While
                 # the listening connection is down there is nothing to register; its reconnection wakes waiters.)

@@ -16,7 +16,11 @@ MAX_WAIT_SECONDS = 30
 
 
 class EventsQuery(Strict):
-    after: Text | None = Field(None, description="next_cursor of your previous call; omit to start at the beginning.")
+    after: Text | None = Field(
+        None,
+        description="next_cursor of your previous call, as it came (cursors are opaque); omit to start at the "
+        "beginning.",
+    )
     limit: Annotated[QueryInt32, checked_range(1, 1000)] = Field(100, description="Events per call.")
     wait: float = Field(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a change when there is none.")
     application_id: PathId | None = Field(None, description="Only this application's.")
@@ -24,7 +28,7 @@ class EventsQuery(Strict):
 
 
 _EVENT_EXAMPLE: dict[str, Any] = {
-    "cursor": "7421-18",
+    "cursor": "NzQyMS0xOA==",
     "event_type": "application.decided",
     "application_id": 1,
     "payload": {
@@ -57,11 +61,14 @@ class EventPage(BaseModel):
             "examples": [
                 {
                     "events": [_EVENT_EXAMPLE],
-                    "next_cursor": "7421-18",
+                    "next_cursor": "NzQyMi0w",
                 }
             ]
         }
     )
 
     events: list[Event]
-    next_cursor: str = Field(description="Pass as `after` next time, whether or not events came back.")
+    next_cursor: str = Field(
+        description="Pass as `after` next time, whether or not events came back: after a page shorter than `limit`, "
+        "it has moved past every event the call examined, matching or not."
+    )

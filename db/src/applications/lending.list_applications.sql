@@ -11,17 +11,13 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_role text := lending_private.authorize('read_applications', actor, null);
-  v_after bigint;
+  -- The cursor is the base64 of the last id of the previous page, in plain digits (lending_private.cursor_text):
+  -- anything else names no position, however PostgreSQL would read it as a number ("0x14", "20 ", "+20", "2_0").
+  v_after_id text := substring(lending_private.cursor_text(after) from '^[1-9][0-9]{0,18}$');
+  v_after bigint := case when v_after_id::numeric <= 9223372036854775807 then v_after_id::bigint end;
   v_ids bigint[];
   v_next text;
 begin
-  if after is not null then
-    begin
-      v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
-    exception when others then
-      v_after := null;
-    end;
-  end if;
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('status', case
       when status is not null and not exists (select from lending_private.application_status as s

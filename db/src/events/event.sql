@@ -18,6 +18,8 @@ create table lending_private.event (
   primary key (transaction_id, event_id)
 );
 create index event_application on lending_private.event (application_id, transaction_id, event_id);
+-- Readers of one type follow it through this index, in feed order, however rare the type (lending.events_after).
+create index event_of_type on lending_private.event (event_type, transaction_id, event_id);
 comment on table lending_private.event is
   'Append-only feed of state changes, in commit order by (transaction_id, event_id). Written by triggers.';
 comment on column lending_private.event.transaction_id is 'The writing transaction; orders the feed.';

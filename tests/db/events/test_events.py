@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 
@@ -9,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.conftest import role_url
-from tests.db.conftest import apply, call
+from tests.db.conftest import apply, call, refusal
 
 
 def feed(connection: psycopg.Connection, **arguments: Any) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def test_pages_follow_the_cursor_and_filters_apply(client: psycopg.Connection) -
     while True:
         page = feed(client, after=cursor, limit=1)
         if not page["events"]:
-            assert page["next_cursor"] == cursor
+            assert feed(client, after=page["next_cursor"])["events"] == []
             break
         seen += [(e["application_id"], e["event_type"]) for e in page["events"]]
         cursor = page["next_cursor"]
@@ -64,6 +65,113 @@ def test_pages_follow_the_cursor_and_filters_apply(client: psycopg.Connection) -
     assert [e["event_type"] for e in feed(client, event_type="application.decided")["events"]] == [
         "application.decided"
     ]
+
+
+def encoded(position: str) -> str:
+    """A cursor as the feed writes one: the base64 of its position."""
+    return base64.b64encode(position.encode()).decode()
+
+
+def test_a_full_page_ends_at_its_last_event_and_a_short_one_moves_past_what_it_read(client: psycopg.Connection) -> None:
+    first, second = apply(client)["application_id"], apply(client)["application_id"]
+    full = feed(client, limit=1)
+    assert full["next_cursor"] == full["events"][0]["cursor"]
+
+    short = feed(client, after=full["next_cursor"], limit=5)
+    assert [e["application_id"] for e in short["events"]] == [second]
+    assert short["next_cursor"] != short["events"][0]["cursor"]
+    assert feed(client, after=short["next_cursor"])["events"] == []
+
+    # A filter that keeps nothing still moves the reader past every event it looked at, so that a reader of a rare
+    # type does not read them again at its next poll; what comes later is read from there.
+    none_withdrawn = feed(client, event_type="application.withdrawn")
+    assert none_withdrawn["events"] == []
+    assert feed(client, after=none_withdrawn["next_cursor"])["events"] == []
+    call(client, "lending.withdraw", application_id=first)
+    assert [
+        (e["application_id"], e["event_type"]) for e in feed(client, after=none_withdrawn["next_cursor"])["events"]
+    ] == [(first, "application.withdrawn")]
+
+
+def test_an_empty_page_never_moves_past_a_transaction_still_running(
+    client: psycopg.Connection, postgresql: psycopg.Connection
+) -> None:
+    """A reader of one type gets empty pages while an older transaction writes an event of that type; when it
+    commits, the cursor of those empty pages still leads to it, and to the younger one committed meanwhile."""
+    apply(client)
+    with psycopg.connect(role_url(postgresql, "lendgres_test_client")) as slow:
+        slow_id = apply(slow, actor=None)["application_id"]
+        call(slow, "lending.withdraw", application_id=slow_id)  # not committed yet: its transaction id is older
+        fast_id = apply(client)["application_id"]
+        call(client, "lending.withdraw", application_id=fast_id)
+        page = feed(client, event_type="application.withdrawn")
+        assert page["events"] == []  # held back behind the open transaction
+        page = feed(client, after=page["next_cursor"], event_type="application.withdrawn")
+        assert page["events"] == []
+        slow.commit()
+    after_commit = feed(client, after=page["next_cursor"], event_type="application.withdrawn")
+    assert [e["application_id"] for e in after_commit["events"]] == [slow_id, fast_id]
+
+
+def horizon(superuser: psycopg.Connection) -> int:
+    row = superuser.execute("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_cursor_is_read_back_exactly(client: psycopg.Connection, superuser: psycopg.Connection) -> None:
+    application_id = apply(client)["application_id"]
+    assert feed(client, after=encoded("0-0"))["events"][0]["application_id"] == application_id  # the beginning
+    end = horizon(superuser)
+    assert feed(client, after=encoded(f"{end}-0"))["events"] == []  # where a short page leaves its reader
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "7421-18",  # the position itself, not its cursor
+        "",
+        encoded("12-3")[:-2],  # without its padding
+        encoded("12-3") + "\n",
+        " " + encoded("12-3"),
+        encoded("12-3").replace("=", "").replace("w", "x") + "==",  # stray bits: another string, the same bytes
+        base64.urlsafe_b64encode(b"\xfb\xff-1").decode(),
+        encoded("012-3"),
+        encoded("12-03"),
+        encoded(" 12-3"),
+        encoded("12-3 "),
+        encoded("+12-3"),
+        encoded("0x12-3"),
+        encoded("1_2-3"),
+        encoded("12-3\n"),
+        encoded("12"),
+        encoded("12-3-4"),
+        encoded("-12-3"),
+        encoded("12--3"),
+        encoded("١٢-3"),  # Arabic-Indic digits
+        encoded("12-9223372036854775808"),  # beyond bigint
+        encoded("12-99999999999999999999"),
+        encoded("x" * 200),
+    ],
+)
+def test_a_cursor_that_names_no_position_is_refused(client: psycopg.Connection, after: str) -> None:
+    sqlstate, message, detail = refusal(client, "lending.events_after", after=after)
+    assert sqlstate == "LN422"
+    assert [e["field"] for e in detail["errors"]] == ["after"], message
+    assert "next_cursor" in message
+
+
+def test_a_cursor_beyond_the_end_of_the_feed_is_refused(
+    client: psycopg.Connection, superuser: psycopg.Connection
+) -> None:
+    """A forged cursor past the horizon would answer empty pages, with itself as next_cursor, until the feed caught
+    up with it: a stalled reader that never learns. The feed gives no such cursor, so it refuses them."""
+    apply(client)
+    end = horizon(superuser)
+    for position in (f"{end}-1", f"{end + 1}-0", f"{end + 1_000_000}-1", "18446744073709551615-9223372036854775807"):
+        sqlstate, message, detail = refusal(client, "lending.events_after", after=encoded(position))
+        assert (sqlstate, [e["field"] for e in detail["errors"]]) == ("LN422", ["after"]), position
+        assert "beyond the end of the feed" in message
 
 
 @pytest.mark.parametrize(
