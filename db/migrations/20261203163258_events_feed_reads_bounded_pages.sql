@@ -3,11 +3,12 @@ set local role lending_owner;
 
 -- The events feed reads a bounded number of pages whatever its size (issue 13): lending.events_after runs one
 -- statement per shape (the whole feed, one application, some types), each on an index that reads it in feed order,
--- and an index on the type serves readers of one type. A page that did not fill up moves its next_cursor to the
--- horizon, past every event it examined. Cursors, of the feed and of lending.list_applications, are read back
--- exactly (lending_private.cursor_text): one the API did not give is refused as validation_failed, and a feed
--- cursor beyond the horizon too. The feed's cursors given before this migration were positions in plain text
--- ("7421-18") and are refused now: the cursor of the same position is their base64 ("NzQyMS0xOA==").
+-- with a new index on the type for readers of one type, and plans them once per session (plan_cache_mode). A page
+-- that did not fill up moves its next_cursor to the horizon, past every event it examined. Cursors, of the feed and
+-- of lending.list_applications, are read back exactly (lending_private.cursor_text): one the API did not give is
+-- refused as validation_failed, and a feed cursor beyond the horizon too. The feed's cursors given before this
+-- migration were positions in plain text ("7421-18") and are refused now: the cursor of the same position is their
+-- base64 ("NzQyMS0xOA==").
 
 -- db/src/core/lending_private.cursor_text.sql
 -- Cursors are opaque to clients: each is the base64 of a position written one way only (lending_private.event_cursor,
@@ -127,6 +128,10 @@ end;
 -- function of the type, kept by 0.5% of rows as far as the planner knew, by all of them in truth) made small
 -- databases sort the whole table.
 --
+-- Those plans are good for any value, so each session makes them once (plan_cache_mode): left to choose, PostgreSQL
+-- planned every call again (0.2 ms of a 0.5 ms poll), because a generic plan, made for a limit it does not know,
+-- looks dearer than one made for a page of 100.
+--
 -- A page that did not fill up has examined every event below the horizon that the filters keep, so its
 -- next_cursor is the horizon itself: a reader of a rare type moves on instead of reading the same stretch again
 -- at every poll. Nothing can commit below the horizon any more, so no event is skipped.
@@ -141,6 +146,7 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_role text := lending_private.authorize('read_events', actor, null);
