@@ -158,9 +158,14 @@ def unbounded_reads(plan: dict[str, Any]) -> list[str]:
     return problems
 
 
-def is_generic(plan: dict[str, Any]) -> bool:
-    """Whether a plan was made for any value of its parameters ($1, ...) rather than for the values of one call."""
-    return "$" in json.dumps(plan["Plan"])
+def is_generic(plan: dict[str, Any]) -> bool | None:
+    """Whether a statement that reads from a position of the feed was planned for any position (the cursor and
+    the horizon as parameters) rather than for one call's (as constants); None for a statement without one. (Other
+    parameters, of subplans, show as $n in either kind of plan on older servers.)"""
+    conditions = json.dumps(plan["Plan"])
+    if "transaction_id" not in conditions:
+        return None
+    return "::xid8" not in conditions
 
 
 def buffers(plan: dict[str, Any]) -> int:

@@ -46,10 +46,16 @@ def test_reads_of_the_whole_feed_are_found() -> None:
     ]
 
 
-def test_a_plan_for_any_value_is_told_from_a_plan_for_one() -> None:
-    generic = node("Index Scan", **{"Relation Name": "event", "Index Cond": "(application_id = $3)"})
-    custom = node("Index Scan", **{"Relation Name": "event", "Index Cond": "(application_id = '7'::bigint)"})
-    assert events_feed.is_generic({"Plan": generic}) and not events_feed.is_generic({"Plan": custom})
+def test_a_plan_for_any_position_is_told_from_a_plan_for_one() -> None:
+    def index_scan(condition: str) -> dict[str, Any]:
+        return {"Plan": node("Index Scan", **{"Relation Name": "event", "Index Cond": condition})}
+
+    assert events_feed.is_generic(index_scan("((application_id = $3) AND (transaction_id < $4))")) is True
+    assert (
+        events_feed.is_generic(index_scan("((application_id = '7'::bigint) AND (transaction_id < '4255'::xid8))"))
+        is False
+    )
+    assert events_feed.is_generic(index_scan("(event_type > $0)")) is None  # no position: the types present
 
 
 @pytest.mark.slow
