@@ -788,52 +788,101 @@ Errors: validation_failed, unauthenticated, forbidden, actor_mismatch, not_found
 CREATE FUNCTION lending.events_after(after text DEFAULT NULL::text, "limit" integer DEFAULT 100, application_id bigint DEFAULT NULL::bigint, event_type text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
   v_role text := lending_private.authorize('read_events', actor, null);
-  v_families text[];
+  -- Every transaction below the snapshot's xmin has finished: no event can appear below it any more.
   v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
-  v_after_is_cursor boolean := after ~ '^[0-9]{1,20}-[0-9]{1,19}$';
+  v_position text[] := regexp_match(lending_private.cursor_text(after), '^(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,18})$');
   v_after_transaction xid8 := '0';
   v_after_event bigint := 0;
-  v_events jsonb;
-  v_last_cursor text;
+  v_after_error text;
+  v_families text[];
+  v_every_family boolean;
+  v_types text[];
+  v_events lending_private.event[];
 begin
-  if v_after_is_cursor then
-    v_after_transaction := split_part(after, '-', 1)::xid8;
-    v_after_event := split_part(after, '-', 2)::bigint;
+  -- A cursor names a position the feed has reached: an event's, or the horizon of an earlier call. One beyond the
+  -- horizon was not given by this feed, and would answer empty pages until the feed caught up with it.
+  if after is null then
+    null;  -- from the beginning
+  elsif v_position is null or v_position[2]::numeric > 9223372036854775807 then
+    v_after_error := 'must be a next_cursor returned by an earlier call';
+  elsif (v_position[1]::numeric, v_position[2]::numeric) > (v_horizon::text::numeric, 0) then
+    v_after_error := 'is beyond the end of the feed: pass a next_cursor returned by an earlier call';
+  else
+    v_after_transaction := v_position[1]::xid8;
+    v_after_event := v_position[2]::bigint;
   end if;
   perform lending_private.fail_if_invalid(array[
-    lending_private.field_error('after', case when not v_after_is_cursor
-                                              then 'must be a next_cursor returned by an earlier call' end),
+    lending_private.field_error('after', v_after_error),
     lending_private.field_error('limit', case when "limit" is null or "limit" not between 1 and 1000
                                               then 'must be between 1 and 1000' end),
     lending_private.field_error('event_type', lending_private.event_type_error(event_type))]);
   -- The families of events (application, and later loan) whose resources this actor's role may read.
-  select array_agg(f.family) into v_families
+  select coalesce(array_agg(f.family) filter (where p.role is not null), '{}'), bool_and(p.role is not null)
+    into v_families, v_every_family
     from lending_private.event_family as f
-    join lending_private.role_operation as p on p.operation = f.read_operation and p.role = v_role;
+    left join lending_private.role_operation as p on p.operation = f.read_operation and p.role = v_role;
 
-  select coalesce(jsonb_agg(jsonb_build_object(
-           'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
-           'event_type', e.event_type, 'application_id', e.application_id, 'payload', e.payload,
-           'actor', e.actor, 'request_id', e.request_id, 'occurred_at', lending_private.json_time(e.occurred_at))
-           order by e.transaction_id, e.event_id), '[]'),
-         (array_agg(lending_private.event_cursor(e.transaction_id, e.event_id)
-                    order by e.transaction_id desc, e.event_id desc))[1]
-    into v_events, v_last_cursor
-    from (select * from lending_private.event as e
-           where (e.transaction_id, e.event_id) > (v_after_transaction, v_after_event)
-             and e.transaction_id < v_horizon
-             and split_part(e.event_type, '.', 1) = any (v_families)
-             and (events_after.application_id is null or e.application_id = events_after.application_id)
-             and (events_after.event_type is null or e.event_type = events_after.event_type)
-           order by e.transaction_id, e.event_id
-           limit "limit") as e;
+  if application_id is not null then
+    select array_agg(e order by (e).transaction_id, (e).event_id) into v_events
+      from (select e from lending_private.event as e
+             where e.application_id = events_after.application_id
+               and (e.transaction_id, e.event_id) > (v_after_transaction, v_after_event)
+               and e.transaction_id < v_horizon
+               and (events_after.event_type is null or e.event_type = events_after.event_type)
+               and split_part(e.event_type, '.', 1) = any (v_families)
+             order by e.transaction_id, e.event_id
+             limit "limit") as page(e);
+  elsif event_type is null and v_every_family then
+    select array_agg(e order by (e).transaction_id, (e).event_id) into v_events
+      from (select e from lending_private.event as e
+             where (e.transaction_id, e.event_id) > (v_after_transaction, v_after_event)
+               and e.transaction_id < v_horizon
+             order by e.transaction_id, e.event_id
+             limit "limit") as page(e);
+  else
+    if event_type is not null then
+      v_types := case when split_part(event_type, '.', 1) = any (v_families) then array[event_type] else '{}' end;
+    else
+      -- The types there are, one index probe each (there are few), and of them those the role may read.
+      with recursive present(event_type) as (
+        select min(e.event_type) from lending_private.event as e
+        union all
+        select (select min(e.event_type) from lending_private.event as e where e.event_type > p.event_type)
+          from present as p where p.event_type is not null)
+      select coalesce(array_agg(p.event_type), '{}') into v_types
+        from present as p where split_part(p.event_type, '.', 1) = any (v_families);
+    end if;
+    select array_agg(e order by (e).transaction_id, (e).event_id) into v_events
+      from (select e from unnest(v_types) as t(event_type)
+              cross join lateral (
+                select e from lending_private.event as e
+                 -- This type's events from the cursor to the horizon, as bounds on the type's index
+                 -- (event_of_type), which alone reads them in this order. Written as an equality on the type and
+                 -- an order by position, the planner may read the primary key in that order instead and filter the
+                 -- type out, which is cheap only where the type is common: for a rare one, it reads the whole feed.
+                 where (e.event_type, e.transaction_id, e.event_id) > (t.event_type, v_after_transaction, v_after_event)
+                   and (e.event_type, e.transaction_id) < (t.event_type, v_horizon)
+                 order by e.event_type, e.transaction_id, e.event_id
+                 limit "limit") as of_type
+             order by (e).transaction_id, (e).event_id
+             limit "limit") as page(e);
+  end if;
 
   return jsonb_build_object(
-    'events', v_events,
-    'next_cursor', coalesce(v_last_cursor, after, lending_private.event_cursor(v_after_transaction, v_after_event)));
+    'events', (select coalesce(jsonb_agg(jsonb_build_object(
+                 'cursor', lending_private.event_cursor(e.transaction_id, e.event_id),
+                 'event_type', e.event_type, 'application_id', e.application_id, 'payload', e.payload,
+                 'actor', e.actor, 'request_id', e.request_id, 'occurred_at', lending_private.json_time(e.occurred_at))
+                 order by e.transaction_id, e.event_id), '[]')
+                 from unnest(v_events) as e),
+    'next_cursor', case when cardinality(v_events) = "limit"
+                        then lending_private.event_cursor((v_events["limit"]).transaction_id,
+                                                          (v_events["limit"]).event_id)
+                        else lending_private.event_cursor(v_horizon, 0) end);
 end;
 $_$;
 
@@ -847,8 +896,10 @@ COMMENT ON FUNCTION lending.events_after(after text, "limit" integer, applicatio
 Events record every state change: application.filed, application.decided, application.withdrawn and
 application.updated, each with the application_id, a small payload, the actor and the request id. Pass the
 next_cursor of the previous call as after (omit it to start from the beginning); an event appears only once every
-transaction that could precede it has finished, so a cursor never skips one. Filters: application_id and
-event_type. limit is 1-1000 (default 100). The actor sees only the events of what its role may read.
+transaction that could precede it has finished, so a cursor never skips one. Cursors are opaque: pass them back as
+they came; one that this feed did not give is refused (validation_failed). A page shorter than limit has read
+everything there was, and its next_cursor moves past all of it even when no event matched. Filters: application_id
+and event_type. limit is 1-1000 (default 100). The actor sees only the events of what its role may read.
 Returns: {events: [{cursor, event_type, application_id, payload, actor, request_id, occurred_at}], next_cursor}.
 Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 
@@ -948,20 +999,16 @@ Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   v_role text := lending_private.authorize('read_applications', actor, null);
-  v_after bigint;
+  -- The cursor is the base64 of the last id of the previous page, in plain digits (lending_private.cursor_text):
+  -- anything else names no position, however PostgreSQL would read it as a number ("0x14", "20 ", "+20", "2_0").
+  v_after_id text := substring(lending_private.cursor_text(after) from '^[1-9][0-9]{0,18}$');
+  v_after bigint := case when v_after_id::numeric <= 9223372036854775807 then v_after_id::bigint end;
   v_ids bigint[];
   v_next text;
 begin
-  if after is not null then
-    begin
-      v_after := convert_from(decode(after, 'base64'), 'UTF8')::bigint;
-    exception when others then
-      v_after := null;
-    end;
-  end if;
   perform lending_private.fail_if_invalid(array[
     lending_private.field_error('status', case
       when status is not null and not exists (select from lending_private.application_status as s
@@ -990,7 +1037,7 @@ begin
                 from unnest(v_ids) as i(id)),
     'next_cursor', v_next);
 end;
-$$;
+$_$;
 
 
 --
@@ -1787,6 +1834,37 @@ END;
 
 
 --
+-- Name: cursor_text(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.cursor_text(cursor text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_bytes bytea;
+begin
+  if cursor is null or length(cursor) > 100
+     or cursor !~ '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' then
+    return null;
+  end if;
+  v_bytes := decode(cursor, 'base64');
+  if encode(v_bytes, 'base64') <> cursor then
+    return null;
+  end if;
+  return encode(v_bytes, 'escape');
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION cursor_text(cursor text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.cursor_text(cursor text) IS 'What a cursor (the base64 of a position) says, or null when it is not exactly the encoding of one.';
+
+
+--
 -- Name: decision; Type: TABLE; Schema: lending_private; Owner: -
 --
 
@@ -1883,13 +1961,10 @@ COMMENT ON FUNCTION lending_private.enforce_status_machine() IS 'Trigger: new ap
 --
 
 CREATE FUNCTION lending_private.event_cursor(transaction_id xid8, event_id bigint) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-  return transaction_id::text || '-' || event_id::text;
-end;
-$$;
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT encode(((((transaction_id)::text || '-'::text) || (event_id)::text))::bytea, 'base64'::text) AS encode;
+END;
 
 
 --
@@ -3313,6 +3388,13 @@ CREATE INDEX event_application ON lending_private.event USING btree (application
 
 
 --
+-- Name: event_of_type; Type: INDEX; Schema: lending_private; Owner: -
+--
+
+CREATE INDEX event_of_type ON lending_private.event USING btree (event_type, transaction_id, event_id);
+
+
+--
 -- Name: idempotency_key_expiry; Type: INDEX; Schema: lending_private; Owner: -
 --
 
@@ -3621,4 +3703,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203161549'),
     ('20261203161950'),
     ('20261203162855'),
-    ('20261203163521');
+    ('20261203163521'),
+    ('20261203164634');

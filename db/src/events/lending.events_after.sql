@@ -121,7 +121,7 @@ begin
                  from unnest(v_events) as e),
     'next_cursor', case when cardinality(v_events) = "limit"
                         then lending_private.event_cursor((v_events["limit"]).transaction_id,
-                                                                  (v_events["limit"]).event_id)
+                                                          (v_events["limit"]).event_id)
                         else lending_private.event_cursor(v_horizon, 0) end);
 end;
 $$;
