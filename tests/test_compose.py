@@ -403,3 +403,23 @@ def test_the_build_context_holds_only_what_the_image_copies() -> None:
         copied |= {source.rstrip("/") for source in sources.split()}
     assert copied and copied == kept
     assert not any(name.startswith((".env", ".lendgres", ".venv")) for name in kept)
+
+
+def test_the_databases_memory_follows_the_embedded_servers_rule_for_its_limit(services: dict[str, Any]) -> None:
+    """The same sizing on every face: compose's defaults are what the embedded server would choose with that much
+    memory, and a larger limit is not left at PostgreSQL's 128 MB of shared buffers."""
+    db = services["db"]
+    limit = int(db["deploy"]["resources"]["limits"]["memory"])
+    command = db["command"]
+    assert command[0] == "postgres"
+    settings = dict(value.split("=", 1) for flag, value in zip(command[1::2], command[2::2]) if flag == "-c")
+    assert settings == embedded.memory_settings(limit)
+    assert int(db["shm_size"]) >= 256 * 1024 * 1024
+
+
+def test_the_readmes_memory_table_is_the_rule() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    rows = re.findall(r"(\d+) GiB: (\d+MB), (\d+MB), (\d+MB), (\d+MB)", readme)
+    assert len(rows) == 3
+    for gib, *values in rows:
+        assert values == list(embedded.memory_settings(int(gib) * 1024**3).values()), gib
