@@ -412,7 +412,9 @@ def test_the_databases_memory_follows_the_embedded_servers_rule_for_its_limit(se
     limit = int(db["deploy"]["resources"]["limits"]["memory"])
     command = db["command"]
     assert command[0] == "postgres"
-    settings = dict(value.split("=", 1) for flag, value in zip(command[1::2], command[2::2]) if flag == "-c")
+    settings = dict(
+        value.split("=", 1) for flag, value in zip(command[1::2], command[2::2], strict=True) if flag == "-c"
+    )
     assert settings == embedded.memory_settings(limit)
     assert int(db["shm_size"]) >= 256 * 1024 * 1024
 
