@@ -21,12 +21,15 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
+from .models import WrittenWithExponent
 
 JSON = "application/json"
 
 
-def _exact_number(text: str) -> Decimal:
-    return Decimal(text)
+def exact_number(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent, as the Decimal it says; one with an exponent is marked so that
+    the money grammar can refuse it (models.Number)."""
+    return WrittenWithExponent(text) if "e" in text or "E" in text else Decimal(text)
 
 
 class ExactJSONRequest(Request):
@@ -35,7 +38,7 @@ class ExactJSONRequest(Request):
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=_exact_number, parse_constant=_exact_number)
+            self._json = json.loads(await self.body(), parse_float=exact_number, parse_constant=Decimal)
         return self._json
 
 

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, auth, db, errors, operations
 from .auth import acting_actor
-from .http import problem_response
+from .http import exact_number, problem_response
 from .operations import Caller, Operation
 
 INSTRUCTIONS = """\
@@ -104,7 +104,7 @@ def _exact_arguments(request: Request, call: types.CallToolRequestParams) -> dic
     message with floats, so they are read again from the body _require_key kept."""
     body: bytes = getattr(request.state, "mcp_body", b"")
     try:
-        message = json.loads(body, parse_float=Decimal, parse_constant=Decimal)
+        message = json.loads(body, parse_float=exact_number, parse_constant=Decimal)
         params = message["params"]
         if message.get("method") == "tools/call" and params.get("name") == call.name:
             arguments = params.get("arguments") or {}

@@ -74,14 +74,20 @@ def _storable_text(value: str) -> str:
 # An amount written as a string: ASCII digits, and a point with decimals after it or none ("15000", "15000.50").
 # How many decimals an amount may have is the database's rule (lending_private.amount_error), as for a JSON number.
 _DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?")
-AMOUNT_GRAMMAR = 'must be a JSON number or a string of ASCII digits with an optional point, such as "15000.50"'
+AMOUNT_GRAMMAR = (
+    'must be ASCII digits with an optional point and no exponent, as a JSON number or a string: 15000.50 or "15000.50"'
+)
+
+
+class WrittenWithExponent(Decimal):
+    """A JSON number written with an exponent (1.5e4): read exactly (http.ExactJSONRequest), but no amount."""
 
 
 def _decimal_string(value: object) -> object:
     """Decimal() reads far more than that grammar: " 100 ", "+100", ".5", "100.", "1_000", "1e3", and the digits of
-    other scripts (Arabic-Indic, mathematical bold). A string amount must be written as the API writes amounts. A
-    JSON number keeps JSON's own grammar (ASCII already), read exactly (see http.ExactJSONRequest)."""
-    if isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value):
+    other scripts (Arabic-Indic, mathematical bold). An amount must be written as the API writes amounts, as a
+    string or as a JSON number (whose grammar is ASCII already, but allows an exponent)."""
+    if isinstance(value, WrittenWithExponent) or (isinstance(value, str) and not _DECIMAL_STRING.fullmatch(value)):
         raise PydanticCustomError("decimal_string", AMOUNT_GRAMMAR)
     return value
 

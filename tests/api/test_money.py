@@ -18,7 +18,9 @@ pytestmark = pytest.mark.anyio
 AMOUNTS: list[tuple[str, str]] = [
     ("15000", "15000.00"),
     ("15000.5", "15000.50"),
-    ("1.5e4", "15000.00"),
+    ("1.5e4", AMOUNT_GRAMMAR),  # a JSON number, but written with an exponent
+    ("1E2", AMOUNT_GRAMMAR),
+    ("150e-2", AMOUNT_GRAMMAR),
     ('"15000"', "15000.00"),
     ('"15000.50"', "15000.50"),
     ('"0.01"', "0.01"),
