@@ -3,7 +3,10 @@ fresh database cloned from it for each test (pytest-postgresql's `postgresql` fi
 
 from __future__ import annotations
 
+import subprocess
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -102,3 +105,20 @@ def second_connection(postgresql: psycopg.Connection) -> psycopg.Connection:
     """Another superuser connection to the test's database (for holding locks in an open transaction)."""
     info = postgresql.info
     return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname)
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data folder for `lendgres` commands; its embedded server is stopped and the folder removed after the test.
+    A short path: the server's unix socket lives inside it."""
+    path = Path(f"/tmp/lendgres-data-{uuid.uuid4().hex[:8]}")
+    yield path
+    pid_file = path / "pgdata" / "postmaster.pid"
+    if pid_file.exists():  # a failed test may leave the server running
+        subprocess.run(
+            [str(migrations.pg_bin_dir() / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
+            user="embedded_postgres",
+            capture_output=True,
+            check=False,
+        )
+    subprocess.run(["rm", "-rf", str(path)], check=False)

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -95,22 +95,6 @@ class Serving:
         self.process.send_signal(how)
         self.process.wait(timeout=60)
         return self.printed()
-
-
-@pytest.fixture
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    # A short path: the server's unix socket lives inside it.
-    path = Path(f"/tmp/lendgres-cli-{uuid.uuid4().hex[:8]}")
-    yield path
-    pid_file = path / "pgdata" / "postmaster.pid"
-    if pid_file.exists():  # a failed test may leave the server running
-        subprocess.run(
-            [str(migrations.pg_bin_dir() / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
-            user="embedded_postgres",
-            capture_output=True,
-            check=False,
-        )
-    subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
 def test_the_embedded_default_serves_persists_and_hands_out_an_api_url(data_dir: Path) -> None:

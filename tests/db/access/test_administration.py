@@ -5,7 +5,6 @@ demotions; and a superuser acting as the operator recovers whatever the actors t
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.conftest import role_url
-from tests.db.conftest import call, refusal
+from tests.db.conftest import call, call_until_it_waits, refusal
 
 # Admins in every test database besides the operator: test-admin (login lendgres_test_admin) and test-service
 # (login lendgres_test_client).
@@ -115,23 +114,11 @@ def test_a_demotion_waits_for_another_and_then_sees_it(
         psycopg.connect(role_url(postgresql, "lendgres_test_client"), autocommit=True) as second,
     ):
         call(first, "lending.update_actor", name="test-service", role="reader")  # open transaction
-        outcome: list[object] = []
-
-        def demote_the_other() -> None:
-            try:
-                outcome.append(call(second, "lending.update_actor", name="test-admin", role="reader"))
-            except psycopg.Error as exc:
-                outcome.append(exc)
-
-        waiting = threading.Thread(target=demote_the_other)
-        waiting.start()
-        deadline = time.monotonic() + 30
-        while not superuser.execute(
-            "select exists (select from pg_stat_activity where usename = 'lendgres_test_client' "
-            "and wait_event_type = 'Lock')"
-        ).fetchone()[0]:  # type: ignore[index]
-            assert waiting.is_alive() and time.monotonic() < deadline, outcome
-            time.sleep(0.02)
+        waiting, outcome = call_until_it_waits(
+            superuser,
+            "lendgres_test_client",
+            lambda: call(second, "lending.update_actor", name="test-admin", role="reader"),
+        )
         first.commit()
         waiting.join(30)
     [refused] = outcome
@@ -208,23 +195,9 @@ def test_an_actor_name_taken_by_a_concurrent_call_is_actor_exists(
     arguments = {"name": "twice-made", "kind": "agent", "role": "reader", "actor": "test-admin"}
     with psycopg.connect(url) as first, psycopg.connect(url, autocommit=True) as second:
         call(first, "lending.create_actor", **arguments)
-        outcome: list[object] = []
-
-        def create_again() -> None:
-            try:
-                outcome.append(call(second, "lending.create_actor", **arguments))
-            except psycopg.Error as exc:
-                outcome.append(exc)
-
-        waiting = threading.Thread(target=create_again)
-        waiting.start()
-        deadline = time.monotonic() + 30
-        while not superuser.execute(
-            "select exists (select from pg_stat_activity where usename = 'lendgres_test_http' "
-            "and wait_event_type = 'Lock')"
-        ).fetchone()[0]:  # type: ignore[index]
-            assert waiting.is_alive() and time.monotonic() < deadline, outcome
-            time.sleep(0.02)
+        waiting, outcome = call_until_it_waits(
+            superuser, "lendgres_test_http", lambda: call(second, "lending.create_actor", **arguments)
+        )
         first.commit()
         waiting.join(30)
     [refused] = outcome

@@ -4,7 +4,6 @@ filed long ago or by a concurrent call that commits while this one runs (never a
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from typing import Any
 
@@ -12,30 +11,9 @@ import psycopg
 import pytest
 
 from tests.conftest import role_url
-from tests.db.conftest import apply, call
+from tests.db.conftest import apply, call, call_until_it_waits
 
 APPLY = {"applicant_name": "Jane Doe", "amount": 100, "applicant_external_ref": "crm-race", "actor": "intake-agent"}
-
-
-def wait_until_waiting_on_a_lock(superuser: psycopg.Connection, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 30
-    while not superuser.execute(
-        "select exists (select from pg_stat_activity where usename = 'lendgres_test_http' and wait_event_type = 'Lock')"
-    ).fetchone()[0]:  # type: ignore[index]
-        assert thread.is_alive() and time.monotonic() < deadline
-        time.sleep(0.02)
-
-
-def apply_in_thread(connection: psycopg.Connection, outcomes: list[Any]) -> threading.Thread:
-    def run() -> None:
-        try:
-            outcomes.append(call(connection, "lending.apply", **APPLY))
-        except psycopg.Error as exc:
-            outcomes.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 @pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
@@ -50,9 +28,9 @@ def test_an_apply_that_waits_for_another_with_its_external_ref(
         filed = call(first, "lending.apply", **APPLY)["body"]
         second.execute(f"set transaction isolation level {isolation}")
         second.execute("select 1")  # the snapshot of a REPEATABLE READ transaction is taken here
-        outcomes: list[Any] = []
-        waiting = apply_in_thread(second, outcomes)
-        wait_until_waiting_on_a_lock(superuser, waiting)
+        waiting, outcomes = call_until_it_waits(
+            superuser, "lendgres_test_http", lambda: call(second, "lending.apply", **APPLY)
+        )
         first.commit()
         waiting.join(30)
     [refused] = outcomes
