@@ -175,7 +175,10 @@ _PROBLEM_DESCRIPTIONS = {
     404: "No such application, actor or key (code not_found).",
     409: "Conflict: invalid_transition, version_conflict, applicant_exists, actor_exists or conflict; the body says "
     "which.",
+    408: "The body stopped arriving (code request_timeout); the connection is closed.",
     412: "If-Match named a stale version (code version_conflict).",
+    413: "The body is larger than the server takes (code body_too_large, with max_body_bytes).",
+    415: "The body is not JSON (code unsupported_media_type).",
     422: "Invalid request (code validation_failed, with `errors`) or idempotency_key_reused.",
     503: "The database cannot be reached (code service_unavailable); retry after Retry-After.",
 }
@@ -242,6 +245,8 @@ def http_route(operation: Operation) -> dict[str, Any]:
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     responses: dict[int | str, dict[str, Any]] = {
         **problems(*sorted({*operation.problems, 422}), 401, 403, 503),
+        # Every body is bounded and must be JSON (http.RequestLimits, http.LendgresRoute).
+        **(problems(408, 413, 415) if operation.body is not None else {}),
     }
     headers = {}
     if operation.location is not None:

@@ -54,3 +54,16 @@ async def test_a_trailing_slash_is_not_redirected_to_a_forged_host(http):
     response = await http.get("/loans/", headers={"Host": "evil.example"})
     assert_problem(response, 404, "not_found")
     assert "location" not in response.headers
+
+
+async def test_every_operation_that_takes_a_body_documents_its_refusals(app):
+    with_body = [
+        (path, method, operation)
+        for path, methods in app.openapi()["paths"].items()
+        for method, operation in methods.items()
+        if "requestBody" in operation
+    ]
+    assert len(with_body) >= 5
+    for path, method, operation in with_body:
+        for status in ("408", "413", "415"):
+            assert "application/problem+json" in operation["responses"][status]["content"], (method, path, status)
