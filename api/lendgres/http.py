@@ -175,7 +175,16 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        length = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is None and not chunked:  # no body (most GETs): nothing to bound
+            await self.app(scope, receive, send)
+            return
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await self._refuse(scope, receive, send, self._too_large())
             return
