@@ -1330,11 +1330,11 @@ COMMENT ON FUNCTION lending_private.act_as(actor text, request_id text) IS 'Hand
 CREATE FUNCTION lending_private.acting_actor_name(actor text, request_id text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   v_name text;
 begin
-  if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
+  if char_length(actor) > 200 or char_length(request_id) > 200 or request_id !~ '^[ -~]*[!-~][ -~]*$' then
     perform lending_private.fail_if_invalid(array[
       lending_private.field_error('actor', lending_private.text_error(actor, 200)),
       lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
@@ -1365,7 +1365,7 @@ begin
   end if;
   return v_name;
 end;
-$$;
+$_$;
 
 
 --
@@ -3704,4 +3704,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203161950'),
     ('20261203162855'),
     ('20261203163521'),
-    ('20261203164634');
+    ('20261203164634'),
+    ('20261203173020');

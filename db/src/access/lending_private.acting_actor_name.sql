@@ -3,7 +3,9 @@
 -- login role, so it cannot pass for someone else.
 --
 -- authorize() runs on every call, so the helpers it calls are plain expressions to PL/pgSQL (no query of their
--- own) when the HTTP service calls: the argument checks below run only when an argument is out of bounds.
+-- own) when the HTTP service calls: the argument checks below run only when an argument is out of bounds. A request
+-- id of printable ASCII (as HTTP's always are) passes on one pattern match; any other is held to the text rule
+-- (text_error), so that no control or bidirectional character reaches the audit trail from a SQL caller.
 create or replace function lending_private.acting_actor_name(actor text, request_id text)
 returns text
 language plpgsql
@@ -13,7 +15,7 @@ as $$
 declare
   v_name text;
 begin
-  if char_length(actor) > 200 or char_length(request_id) > 200 or btrim(request_id) = '' then
+  if char_length(actor) > 200 or char_length(request_id) > 200 or request_id !~ '^[ -~]*[!-~][ -~]*$' then
     perform lending_private.fail_if_invalid(array[
       lending_private.field_error('actor', lending_private.text_error(actor, 200)),
       lending_private.field_error('request_id', lending_private.text_error(request_id, 200))]);
