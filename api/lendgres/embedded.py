@@ -120,14 +120,9 @@ class EmbeddedDatabase:
             f"(select from pg_database where datname = '{DATABASE}') \\gexec",
             database="postgres",
         )
-        applied = [
-            line.split(":", 1)[1].strip()
-            for line in migrations.migrate(dbmate_url(self.socket_dir)).splitlines()
-            if line.startswith("Applying:")
-        ]
+        applied = migrations.applied_versions(migrations.migrate(dbmate_url(self.socket_dir)))
         if applied:
-            version = applied[-1].split("_", 1)[0]
-            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), version)
+            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), applied[-1])
         self._provision_login_roles()
 
     def start_server(self, keep_running: bool) -> None:
@@ -286,15 +281,17 @@ class EmbeddedDatabase:
         )
 
 
-def _is_running(pid: int) -> bool:
+def _process_status(pid: int) -> str | None:
+    """The process's state (psutil.STATUS_*), or None when there is no such process."""
     try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+        return str(psutil.Process(pid).status())
     except psutil.NoSuchProcess:
-        return False
+        return None
+
+
+def _is_running(pid: int) -> bool:
+    return _process_status(pid) not in (None, psutil.STATUS_ZOMBIE)
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+    return bool(_process_status(pid) == psutil.STATUS_ZOMBIE)

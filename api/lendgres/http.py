@@ -186,7 +186,7 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await self._refuse(scope, receive, send, self._too_large())
+            await problem_response(Request(scope, receive), self._too_large())(scope, receive, send)
             return
         received = 0
         body_complete = False
@@ -217,7 +217,7 @@ class RequestLimits:
         except errors.RaisedProblem as raised:  # by bounded_receive, where no route could answer it
             if started:
                 raise
-            await self._refuse(scope, receive, send, raised.problem)
+            await problem_response(Request(scope, receive), raised.problem)(scope, receive, send)
 
     def _too_large(self) -> errors.Problem:
         return errors.Problem(
@@ -237,12 +237,6 @@ class RequestLimits:
             f"The request body stopped arriving for {self.body_timeout:g} seconds; send it whole.",
             headers={"Connection": "close"},
         )
-
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, problem: errors.Problem) -> None:
-        request = Request(scope, receive)
-        request.state.error_code = problem.code
-        await problem.response(request.state.request_id)(scope, receive, send)
 
 
 class HeadAsGet:

@@ -174,8 +174,7 @@ def _require_known_host(handler: ASGIApp, allowed: list[HostPattern]) -> ASGIApp
                 403, "forbidden_origin", "Forbidden origin", "Pages of this Origin may not call the MCP endpoint."
             )
         if problem is not None:
-            request.state.error_code = problem.code
-            await problem.response(request.state.request_id)(scope, receive, send)
+            await problem_response(request, problem)(scope, receive, send)
             return
         await handler(scope, receive, send)
 

@@ -66,3 +66,10 @@ def dbmate(
 def migrate(url: str) -> str:
     """Applies every pending migration; returns dbmate's report."""
     return dbmate(url, "up").stdout
+
+
+def applied_versions(report: str) -> list[str]:
+    """The versions of the migrations that dbmate's report of `up` says it applied, in order."""
+    return [
+        line.split(":", 1)[1].strip().split("_", 1)[0] for line in report.splitlines() if line.startswith("Applying:")
+    ]
