@@ -120,9 +120,10 @@ class EmbeddedDatabase:
             f"(select from pg_database where datname = '{DATABASE}') \\gexec",
             database="postgres",
         )
-        applied = migrations.applied_versions(migrations.migrate(dbmate_url(self.socket_dir)))
+        applied = migrations.applied(migrations.migrate(dbmate_url(self.socket_dir)))
         if applied:
-            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), applied[-1])
+            version = applied[-1].split("_", 1)[0]
+            log.info("migrated %s: applied %d migrations, now at %s", self.pgdata, len(applied), version)
         self._provision_login_roles()
 
     def start_server(self, keep_running: bool) -> None:

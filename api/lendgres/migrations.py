@@ -68,8 +68,6 @@ def migrate(url: str) -> str:
     return dbmate(url, "up").stdout
 
 
-def applied_versions(report: str) -> list[str]:
-    """The versions of the migrations that dbmate's report of `up` says it applied, in order."""
-    return [
-        line.split(":", 1)[1].strip().split("_", 1)[0] for line in report.splitlines() if line.startswith("Applying:")
-    ]
+def applied(report: str) -> list[str]:
+    """The migrations (file names) that dbmate's report of `up` says it applied, in order."""
+    return [line.split(":", 1)[1].strip() for line in report.splitlines() if line.startswith("Applying:")]

@@ -36,7 +36,7 @@ def check(server: throwaway.Server, folder: Path, database: str = embedded.DATAB
         dbmate = _Dbmate(server.dbmate_url(database), folder, Path(workdir))
         expected = sorted(path.name for path in folder.glob("*.sql"))
 
-        applied = _applied(dbmate(*COMPOSE_COMMAND))
+        applied = migrations.applied(dbmate(*COMPOSE_COMMAND))
         if applied != expected:
             raise CheckFailed(f"`dbmate up` applied {len(applied)} of {len(expected)} migrations: {applied}")
         report.append(f"up: applied {len(applied)} migrations")
@@ -44,7 +44,7 @@ def check(server: throwaway.Server, folder: Path, database: str = embedded.DATAB
         status = dbmate("status", "--exit-code")
         report.append("status: " + status.splitlines()[-1].strip())
 
-        again = _applied(dbmate(*COMPOSE_COMMAND))
+        again = migrations.applied(dbmate(*COMPOSE_COMMAND))
         if again:
             raise CheckFailed(f"a second `dbmate up` applied {again}")
         report.append("up again: nothing to apply")
@@ -57,7 +57,7 @@ def check(server: throwaway.Server, folder: Path, database: str = embedded.DATAB
         pending = dbmate("status", check=False)
         if f"[ ] {newest}" not in pending:
             raise CheckFailed(f"{newest} is not pending after its rollback: {pending}")
-        if _applied(dbmate(*COMPOSE_COMMAND)) != [newest]:
+        if migrations.applied(dbmate(*COMPOSE_COMMAND)) != [newest]:
             raise CheckFailed(f"`dbmate up` after the rollback did not apply {newest} alone")
         if _schema(dbmate, Path(workdir) / "after.sql") != before:
             raise CheckFailed(f"rolling back and applying {newest} again changed the schema")
@@ -91,11 +91,6 @@ class _Dbmate:
         if check and done.returncode != 0:
             raise CheckFailed(f"dbmate {' '.join(arguments)} failed ({done.returncode}): {done.stderr}{done.stdout}")
         return done.stdout
-
-
-def _applied(output: str) -> list[str]:
-    """The migrations a `dbmate up` says it applied, in order."""
-    return [line.split(":", 1)[1].strip() for line in output.splitlines() if line.startswith("Applying:")]
 
 
 def _schema(dbmate: _Dbmate, schema_file: Path) -> str:
