@@ -68,8 +68,10 @@ class Database:
         try:
             value = await connection.fetchval(statement, *values)
         except BaseException as exc:
+            lost = _lost_with(connection, exc)  # before _take_back, which may close it for reasons of its own
             self._take_back(connection, exc)
-            _raise_unavailable_if_lost(connection, exc)
+            if lost:
+                raise DatabaseUnavailable("the connection to the database was lost") from exc
             raise
         self._take_back(connection, None)
         return value
@@ -82,8 +84,10 @@ class Database:
         try:
             yield connection
         except BaseException as exc:
+            lost = _lost_with(connection, exc)  # before _take_back, which may close it for reasons of its own
             self._take_back(connection, exc)
-            _raise_unavailable_if_lost(connection, exc)
+            if lost:
+                raise DatabaseUnavailable("the connection to the database was lost") from exc
             raise
         self._take_back(connection, None)
 
@@ -205,12 +209,11 @@ class Database:
             self._idle.append((connection, time.monotonic()))
 
 
-def _raise_unavailable_if_lost(connection: asyncpg.Connection, failure: BaseException) -> None:
-    """Raises DatabaseUnavailable when `failure` lost the connection (the server, or its backend, is gone): the
-    caller may retry, and nothing about this connection's state is worth reporting. Whether a write committed
-    just before is unknown, so its idempotency key decides on the retry."""
-    if isinstance(failure, CONNECTION_LOST) or (isinstance(failure, Exception) and connection.is_closed()):
-        raise DatabaseUnavailable("the connection to the database was lost") from failure
+def _lost_with(connection: asyncpg.Connection, failure: BaseException) -> bool:
+    """Whether `failure` lost the connection (the server, or its backend, is gone): the caller may retry, and
+    nothing about this connection's state is worth reporting. Whether a write committed just before is unknown, so
+    its idempotency key decides on the retry."""
+    return isinstance(failure, CONNECTION_LOST) or (isinstance(failure, Exception) and connection.is_closed())
 
 
 def _closing() -> DatabaseUnavailable:

@@ -351,3 +351,18 @@ def test_every_loss_of_the_database_says_retry(lost: Exception) -> None:
     problem = errors.known_problem(lost)
     assert problem is not None
     assert (problem.status, problem.code, problem.headers) == (503, "service_unavailable", {"Retry-After": "1"})
+
+
+async def test_a_failure_inside_a_transaction_is_itself_though_the_connection_is_dropped(
+    postgresql: psycopg.Connection,
+) -> None:
+    """The pool drops a connection left in a transaction; the caller's own error must still reach it, not a 503."""
+    database = await _database(postgresql, 1)
+    try:
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            async with database.connection() as connection:
+                await connection.execute("begin")
+                await connection.execute("select 1 / 0")
+        assert await database.fetchval("select 1") == 1
+    finally:
+        await database.close()
