@@ -26,6 +26,10 @@ set role lending_owner;
 \ir core/lending_private.email_error.sql
 \ir core/lending_private.phone_error.sql
 \ir core/lending_private.amount_error.sql
+\ir core/lending_private.money_error.sql
+\ir core/lending_private.number_error.sql
+\ir core/lending_private.is_date.sql
+\ir core/lending_private.json_value_error.sql
 \ir core/lending_private.term_months_error.sql
 \ir core/lending_private.reason_codes_error.sql
 \ir core/lending_private.event_type_error.sql
@@ -48,6 +52,9 @@ set role lending_owner;
 \ir core/lending_private.request_hash.sql
 \ir core/lending_private.idempotency_claim.sql
 \ir core/lending_private.idempotency_complete.sql
+
+\ir core/setting.sql
+\ir core/lending_private.setting_value.sql
 
 \ir core/lending.schema_version.sql
 
@@ -84,9 +91,28 @@ set role lending_owner;
 \ir applications/lending_private.check_currency.sql
 \ir applications/lending_private.enforce_status_machine.sql
 \ir applications/party.sql
+-- What applications name and decisions rely on, from underwriting: the reason codes, the products, assessments.
+\ir underwriting/adverse_reason.sql
+\ir underwriting/lending_private.product_errors.sql
+\ir underwriting/lending_private.check_product_terms.sql
+\ir underwriting/product.sql
+\ir applications/lending_private.check_application_facts.sql
 \ir applications/application.sql
+\ir applications/lending_private.application_fact_errors.sql
+\ir applications/lending_private.application_facts.sql
+\ir applications/lending_private.missing_facts.sql
+\ir underwriting/assessment.sql
+\ir applications/lending_private.decision_reasons_error.sql
+\ir applications/lending_private.check_decision_reasons.sql
 \ir applications/decision.sql
+\ir underwriting/review_claim.sql
+\ir underwriting/confirmation.sql
+\ir underwriting/offer.sql
+\ir underwriting/notice_delivery.sql
 \ir applications/lending_private.decision_json.sql
+\ir underwriting/lending_private.assessment_json.sql
+\ir underwriting/lending_private.offer_json.sql
+\ir underwriting/lending_private.review_claim_json.sql
 \ir applications/lending_private.application_json.sql
 \ir applications/lending_private.fail_application_not_found.sql
 \ir applications/lending_private.lock_application.sql
@@ -96,10 +122,35 @@ set role lending_owner;
 \ir applications/lending.get_application.sql
 \ir applications/lending.list_applications.sql
 \ir applications/lending.application_audit.sql
+\ir applications/lending.update_application.sql
+
+-- Underwriting: products, assessments, decisions' oversight, offers and notices --------------------------------
+\ir underwriting/lending_private.risk_score.sql
+\ir underwriting/lending_private.repayment_schedule.sql
+\ir underwriting/lending_private.annual_percentage_rate.sql
+\ir underwriting/lending_private.evaluate_policy.sql
+\ir underwriting/lending_private.product_json.sql
+\ir underwriting/lending_private.insert_product_version.sql
+\ir underwriting/lending_private.make_offer.sql
+\ir underwriting/lending_private.fail_offer_not_found.sql
+\ir underwriting/lending.list_products.sql
+\ir underwriting/lending.get_product.sql
+\ir underwriting/lending.create_product.sql
+\ir underwriting/lending.update_product.sql
+\ir underwriting/lending.list_reason_codes.sql
+\ir underwriting/lending.assess_application.sql
+\ir underwriting/lending.review_queue.sql
+\ir underwriting/lending.claim_review.sql
+\ir underwriting/lending.confirm_decision.sql
+\ir underwriting/lending.accept_offer.sql
+\ir underwriting/lending.decline_offer.sql
+\ir underwriting/lending.adverse_action_notice.sql
+\ir underwriting/lending.record_notice_sent.sql
 
 -- Events: the feed of every change, and who is waiting for it --------------------------------------------------
 \ir events/event_watcher.sql
 \ir events/lending_private.record_application_event.sql
+\ir events/lending_private.record_row_event.sql
 \ir events/event.sql
 \ir events/event_family.sql
 \ir events/lending_private.event_cursor.sql

@@ -24,6 +24,7 @@ insert into lending_private.operation (operation, description) values
   ('read_loans', 'Read loans, their schedules and payments.'),
   ('read_audit', 'Read audit trails.'),
   ('read_events', 'Read the events feed.'),
+  ('read_products', 'Read loan products, their versions, policy rules and the reason codes.'),
   ('apply', 'File a loan application.'),
   ('update_application', 'Change the facts of an application.'),
   ('withdraw', 'Withdraw an application at the applicant''s request.'),
@@ -56,16 +57,16 @@ insert into lending_private.actor_role (role, description) values
 insert into lending_private.role_operation (role, operation)
 select r.role, o.operation
   from (values
-    ('reader', array['read_applications', 'read_loans', 'read_audit', 'read_events']),
-    ('intake', array['read_applications', 'read_loans', 'read_audit', 'read_events',
+    ('reader', array['read_applications', 'read_loans', 'read_audit', 'read_events', 'read_products']),
+    ('intake', array['read_applications', 'read_loans', 'read_audit', 'read_events', 'read_products',
                      'apply', 'update_application', 'withdraw', 'accept_offer', 'decline_offer']),
-    ('underwriter', array['read_applications', 'read_loans', 'read_audit', 'read_events',
+    ('underwriter', array['read_applications', 'read_loans', 'read_audit', 'read_events', 'read_products',
                           'apply', 'update_application', 'withdraw', 'accept_offer', 'decline_offer',
                           'assess', 'decide']),
-    ('reviewer', array['read_applications', 'read_loans', 'read_audit', 'read_events',
+    ('reviewer', array['read_applications', 'read_loans', 'read_audit', 'read_events', 'read_products',
                        'apply', 'update_application', 'withdraw', 'accept_offer', 'decline_offer',
                        'assess', 'decide', 'claim_review', 'confirm_decision', 'write_off']),
-    ('servicer', array['read_applications', 'read_loans', 'read_audit', 'read_events',
+    ('servicer', array['read_applications', 'read_loans', 'read_audit', 'read_events', 'read_products',
                        'disburse', 'record_payment', 'reverse_payment', 'restructure', 'waive_fee', 'refund_credit',
                        'run_end_of_day'])) as r(role, operations)
   cross join lateral unnest(r.operations) as o(operation)

@@ -21,10 +21,18 @@ comment on table lending_private.status_transition is
 insert into lending_private.application_status (status, is_initial, description) values
   ('pending', true, 'Filed and waiting for an underwriting decision.'),
   ('manual_review', false, 'Waiting for a person to review it.'),
-  ('approved', false, 'Approved by underwriting.'),
+  ('approved', false, 'Approved by underwriting; its offer waits for the borrower''s answer.'),
   ('rejected', false, 'Rejected by underwriting.'),
-  ('withdrawn', false, 'Withdrawn by the applicant.');
+  ('withdrawn', false, 'Withdrawn by the applicant.'),
+  ('pending_confirmation', false, 'Approved by one person, waiting for a second, different reviewer to confirm.'),
+  ('offer_accepted', false, 'The borrower accepted the offer.'),
+  ('offer_declined', false, 'The borrower declined the offer.'),
+  ('offer_expired', false, 'The offer''s validity ended before the borrower accepted it.');
 
 insert into lending_private.status_transition (from_status, to_status) values
   ('pending', 'approved'), ('pending', 'rejected'), ('pending', 'manual_review'), ('pending', 'withdrawn'),
-  ('manual_review', 'approved'), ('manual_review', 'rejected'), ('manual_review', 'withdrawn');
+  ('manual_review', 'approved'), ('manual_review', 'rejected'), ('manual_review', 'withdrawn'),
+  ('pending', 'pending_confirmation'), ('manual_review', 'pending_confirmation'),
+  ('pending_confirmation', 'approved'), ('pending_confirmation', 'manual_review'),
+  ('pending_confirmation', 'withdrawn'),
+  ('approved', 'offer_accepted'), ('approved', 'offer_declined'), ('approved', 'offer_expired');

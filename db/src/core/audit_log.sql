@@ -29,8 +29,8 @@ create table lending_private.audit_log (
 comment on table lending_private.audit_log is
   'Append-only audit trail, one hash chain per (subject, subject_id). Written only by lending_private.record_audit().';
 comment on column lending_private.audit_log.subject is
-  'Which kind of chain the row belongs to: application, party or actor.';
-comment on column lending_private.audit_log.subject_id is 'The application_id, party_id or actor_id that owns the chain.';
+  'Which kind of chain the row belongs to: application, party, actor or product.';
+comment on column lending_private.audit_log.subject_id is 'The application_id, party_id, actor_id or product_id that owns the chain.';
 comment on column lending_private.audit_log.seq is 'Position in the chain, from 1, without gaps.';
 comment on column lending_private.audit_log.row_id is 'Primary key of the changed row, as text.';
 comment on column lending_private.audit_log.old_values is 'For updates, the changed fields before the change.';

@@ -9,7 +9,8 @@ as $$
 begin
   return case
     -- A new kind of chain (a new subject) is added here.
-    when subject not in ('application', 'party', 'actor') then 'subject must be application, party or actor'
+    when subject not in ('application', 'party', 'actor', 'product')
+      then 'subject must be application, party, actor or product'
     when action not in ('insert', 'update') then 'action must be insert or update'
     when (action = 'update') <> (old_values is not null) then 'old_values are recorded for updates, and only for them'
     when seq < 1 then 'seq must be at least 1'

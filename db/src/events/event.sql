@@ -33,3 +33,14 @@ create trigger _100_refuse_truncate before truncate on lending_private.event
 -- Every change of an application appends its event (lending_private.record_application_event).
 create trigger _800_event after insert or update on lending_private.application
   for each row execute function lending_private.record_application_event();
+
+-- And the rows that hang off an application without changing it.
+create trigger _800_event after insert on lending_private.assessment
+  for each row execute function lending_private.record_row_event('application.assessed', 'assessment_id',
+                                                                 'recommendation', 'risk_grade', 'reason_codes');
+create trigger _800_event after insert on lending_private.review_claim
+  for each row execute function lending_private.record_row_event('application.review_claimed', 'claim_id',
+                                                                 'claimed_by', 'expires_at');
+create trigger _800_event after insert on lending_private.notice_delivery
+  for each row execute function lending_private.record_row_event('application.notice_sent', 'delivery_id',
+                                                                 'decision_id', 'channel');

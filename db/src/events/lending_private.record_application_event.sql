@@ -1,6 +1,8 @@
 -- One trigger names every change of an application: application.filed when it is inserted, application.decided
--- when its status moves to a decision's outcome (with the decision that moved it, if any), application.withdrawn,
--- and application.updated when only its facts change. It writes the event itself, rather than through a helper:
+-- when a decision moves its status (with the decision that moved it, if any: a decision needing confirmation moves it to
+-- pending_confirmation), application.decision_confirmed or application.decision_declined when a second reviewer
+-- answers, application.offer_accepted, offer_declined or offer_expired, application.withdrawn, and
+-- application.updated when only its facts change. It writes the event itself, rather than through a helper:
 -- a PL/pgSQL call with its own search_path to set and restore, once per change.
 create or replace function lending_private.record_application_event()
 returns trigger
@@ -16,15 +18,22 @@ begin
     v_event_type := 'application.filed';
   elsif new.status is distinct from old.status then
     v_payload := v_payload || jsonb_build_object('previous_status', old.status);
-    if new.status = 'withdrawn' then
-      v_event_type := 'application.withdrawn';
-    else
-      v_event_type := 'application.decided';
+    v_event_type := case
+      when new.status = 'withdrawn' then 'application.withdrawn'
+      when old.status = 'pending_confirmation' and new.status = 'approved' then 'application.decision_confirmed'
+      when old.status = 'pending_confirmation' and new.status = 'manual_review' then 'application.decision_declined'
+      when new.status in ('offer_accepted', 'offer_declined', 'offer_expired') then 'application.' || new.status
+      else 'application.decided' end;
+    if v_event_type in ('application.decided', 'application.decision_confirmed', 'application.decision_declined') then
       v_payload := v_payload || jsonb_build_object(
         'decision', (select jsonb_build_object('decision_id', d.decision_id, 'outcome', d.outcome,
-                                               'reason_codes', to_jsonb(d.reason_codes))
+                                               'reason_codes', to_jsonb(d.reason_codes),
+                                               'requires_confirmation', d.requires_confirmation)
                        from lending_private.decision as d
-                      where d.application_id = new.application_id and d.outcome = new.status
+                      where d.application_id = new.application_id
+                        and d.outcome = case when new.status = 'pending_confirmation'
+                                               or old.status = 'pending_confirmation' then 'approved'
+                                             else new.status end
                       order by d.decision_id desc limit 1));
     end if;
   elsif new is distinct from old then

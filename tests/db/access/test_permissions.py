@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import ACTOR_ROLES, role_url
 from tests.db.conftest import apply, call
 
-READ = {"read_applications", "read_loans", "read_audit", "read_events"}
+READ = {"read_applications", "read_loans", "read_audit", "read_events", "read_products"}
 INTAKE = READ | {"apply", "update_application", "withdraw", "accept_offer", "decline_offer"}
 UNDERWRITER = INTAKE | {"assess", "decide"}
 REVIEWER = UNDERWRITER | {"claim_review", "confirm_decision", "write_off"}
@@ -58,6 +58,20 @@ OPERATIONS: dict[str, str | None] = {
     "unwatch_events": "read_events",
     "schema_version": NO_ACTOR,
     "authenticate": NO_ACTOR,
+    "update_application": "update_application",
+    "assess_application": "assess",
+    "review_queue": "claim_review",
+    "claim_review": "claim_review",
+    "confirm_decision": "confirm_decision",
+    "accept_offer": "accept_offer",
+    "decline_offer": "decline_offer",
+    "adverse_action_notice": "read_applications",
+    "record_notice_sent": "decide",
+    "list_products": "read_products",
+    "get_product": "read_products",
+    "list_reason_codes": "read_products",
+    "create_product": "manage_products",
+    "update_product": "manage_products",
 }
 
 # A call of each function with valid-looking arguments, given the id of a pending application. watch_events needs a
@@ -83,6 +97,30 @@ SAMPLE_CALLS: dict[str, Callable[[int, str], dict[str, Any]]] = {
     "unwatch_events": lambda _id, _role: {"listener_pid": LISTENER_PID},
     "schema_version": lambda _id, _role: {},
     "authenticate": lambda _id, _role: {"api_key": "lgk_x"},
+    "update_application": lambda id_, _role: {"application_id": id_, "changes": {"purpose": "A car"}},
+    "assess_application": lambda id_, _role: {"application_id": id_},
+    "review_queue": lambda _id, _role: {},
+    # The application is pending: these run into a business rule (409), which means the role was allowed.
+    "claim_review": lambda id_, _role: {"application_id": id_},
+    "confirm_decision": lambda id_, _role: {"application_id": id_, "confirm": True},
+    "accept_offer": lambda id_, _role: {"application_id": id_},
+    "decline_offer": lambda id_, _role: {"application_id": id_},
+    "adverse_action_notice": lambda id_, _role: {"application_id": id_},
+    "record_notice_sent": lambda id_, _role: {"application_id": id_, "channel": "email"},
+    "list_products": lambda _id, _role: {},
+    "get_product": lambda _id, _role: {"product_code": "standard"},
+    "list_reason_codes": lambda _id, _role: {},
+    "create_product": lambda _id, role: {
+        "product_code": f"made_by_{role}",
+        "name": "Made in a test",
+        "min_amount": 100,
+        "max_amount": 1000,
+        "min_term_months": 1,
+        "max_term_months": 12,
+        "rates": {grade: "9.99" for grade in "ABCDE"},
+        "agent_approval_limit": 1000,
+    },
+    "update_product": lambda _id, _role: {"product_code": "standard", "changes": {"offer_valid_days": 31}},
 }
 
 

@@ -21,7 +21,8 @@ def audit(connection: psycopg.Connection, application_id: int) -> dict[str, Any]
 
 @pytest.fixture
 def decided(client: psycopg.Connection) -> int:
-    """An application with two decisions: five audit entries."""
+    """An application with two decisions, the second after a review claim, which fixes an offer: seven audit
+    entries."""
     application_id: int = apply(client, request_id="req-apply")["application_id"]
     call(
         client,
@@ -32,6 +33,7 @@ def decided(client: psycopg.Connection) -> int:
         actor="underwriter-1",
         request_id="req-review",
     )
+    call(client, "lending.claim_review", application_id=application_id, actor="reviewer-2", request_id="req-claim")
     call(
         client,
         "lending.decide",
@@ -52,8 +54,10 @@ def test_every_write_leaves_an_audit_row_with_actor_and_request_id(client: psyco
         (1, "application", "insert", "intake-agent", "req-apply"),
         (2, "decision", "insert", "underwriter-1", "req-review"),
         (3, "application", "update", "underwriter-1", "req-review"),
-        (4, "decision", "insert", "reviewer-2", "req-approve"),
-        (5, "application", "update", "reviewer-2", "req-approve"),
+        (4, "review_claim", "insert", "reviewer-2", "req-claim"),
+        (5, "decision", "insert", "reviewer-2", "req-approve"),
+        (6, "application", "update", "reviewer-2", "req-approve"),
+        (7, "offer", "insert", "reviewer-2", "req-approve"),
     ]
     status_change = trail["entries"][2]
     assert status_change["old"] == {"status": "pending", "version": 1, "updated_at": status_change["old"]["updated_at"]}
@@ -86,7 +90,7 @@ def test_the_actor_and_request_id_last_one_transaction(superuser: psycopg.Connec
 
 def test_a_no_op_update_writes_no_audit_row(superuser: psycopg.Connection, decided: int) -> None:
     superuser.execute("update lending_private.application set status = status where application_id = %s", [decided])
-    assert len(audit(superuser, decided)["entries"]) == 5
+    assert len(audit(superuser, decided)["entries"]) == 7
 
 
 def test_the_party_has_its_own_chain(superuser: psycopg.Connection, decided: int) -> None:
@@ -150,8 +154,8 @@ def test_writers_of_one_chain_queue_on_its_head_not_on_the_application(
 
     trail = audit(superuser, decided)
     assert trail["verified"] is True
-    appended = [(e["seq"], e["new"]["reason"]) for e in trail["entries"][5:]]
-    assert appended == [(6, "first writer"), (7, "second writer")]
+    appended = [(e["seq"], e["new"]["reason"]) for e in trail["entries"][7:]]
+    assert appended == [(8, "first writer"), (9, "second writer")]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +181,7 @@ def test_append_only_rows_refuse_every_role_even_the_owner(
             superuser.execute(statement)
         assert refused.value.sqlstate == "LN409"
         superuser.execute("reset role")
-    assert len(audit(superuser, decided)["entries"]) == 5
+    assert len(audit(superuser, decided)["entries"]) == 7
 
 
 WELL_FORMED_ROW = {
@@ -239,7 +243,7 @@ def _tamper(superuser: psycopg.Connection, statements: list[str]) -> None:
         ),
         (["update lending_private.audit_log set actor = 'someone-else' where subject = 'application' and seq = 4"], 4),
         (["delete from lending_private.audit_log where subject = 'application' and seq = 3"], 3),
-        (["delete from lending_private.audit_log where subject = 'application' and seq = 5"], 5),
+        (["delete from lending_private.audit_log where subject = 'application' and seq = 7"], 7),
         (
             [
                 "update lending_private.audit_log set seq = 100 where subject = 'application' and seq = 2",

@@ -120,7 +120,7 @@ def test_rows_within_the_rules_are_written(owner: psycopg.Connection) -> None:
     )
     owner.execute(
         "insert into lending_private.decision (application_id, outcome, reason, reason_codes, decided_by)"
-        " values (%s, 'manual_review', repeat('x', 2000), '{DTI_TOO_HIGH}', 'someone')",
+        " values (%s, 'manual_review', repeat('x', 2000), '{excessive_obligations}', 'someone')",
         (application,),
     )
     owner.execute(

@@ -35,6 +35,20 @@ FUNCTION_GRANTS = {
     "authenticate": {"lending_gateway"},
     "watch_events": {"lending_api"},
     "unwatch_events": {"lending_api"},
+    "update_application": {"lending_api"},
+    "assess_application": {"lending_api"},
+    "review_queue": {"lending_api"},
+    "claim_review": {"lending_api"},
+    "confirm_decision": {"lending_api"},
+    "accept_offer": {"lending_api"},
+    "decline_offer": {"lending_api"},
+    "adverse_action_notice": {"lending_api"},
+    "record_notice_sent": {"lending_api"},
+    "list_products": {"lending_api"},
+    "get_product": {"lending_api"},
+    "list_reason_codes": {"lending_api"},
+    "create_product": {"lending_api"},
+    "update_product": {"lending_api"},
 }
 
 

@@ -28,7 +28,7 @@ def test_every_state_change_is_an_event(
         application_id=application_id,
         outcome="manual_review",
         reason="check",
-        reason_codes=["DOCS"],
+        reason_codes=["unable_to_verify_income"],
         actor="underwriter-1",
     )
     superuser.execute(
@@ -44,7 +44,7 @@ def test_every_state_change_is_an_event(
     ]
     assert events[0]["request_id"] == "req-1"
     assert events[1]["payload"]["decision"]["outcome"] == "manual_review"
-    assert events[1]["payload"]["decision"]["reason_codes"] == ["DOCS"]
+    assert events[1]["payload"]["decision"]["reason_codes"] == ["unable_to_verify_income"]
     assert events[3]["payload"]["previous_status"] == "manual_review"
 
 
