@@ -211,7 +211,12 @@ async def test_closed_sets_are_enums(http):
 
     statuses = {"pending", "manual_review", "approved", "rejected", "withdrawn"}
     outcomes = {"approved", "rejected", "manual_review"}
-    events = {"application.filed", "application.decided", "application.withdrawn", "application.updated"}
+    events = {
+        f"application.{name}"
+        for name in ("filed", "updated", "assessed", "decided", "review_claimed", "decision_confirmed",
+                     "decision_declined", "offer_accepted", "offer_declined", "offer_expired", "notice_sent",
+                     "withdrawn")
+    }  # fmt: skip
     roles = {"reader", "intake", "underwriter", "reviewer", "servicer", "admin"}
     assert enum(schemas["DecisionRequest"]["properties"]["outcome"]) == outcomes
     assert enum(schemas["Decision"]["properties"]["outcome"]) == outcomes

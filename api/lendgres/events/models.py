@@ -8,8 +8,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import PathId, QueryInt32, Strict, Text, checked_range
 
-# Every event type there is; the database refuses any other name (and the feed shows only what a role may read).
-EventType = Literal["application.filed", "application.decided", "application.withdrawn", "application.updated"]
+# Every event type there is (lending_private.record_application_event and the row triggers of db/src/events/event.sql
+# write them); the feed shows only what a role may read. MCP clients check answers against this list, so a type
+# written and not listed here breaks wait_for_events for them.
+EventType = Literal[
+    "application.filed",
+    "application.updated",
+    "application.assessed",
+    "application.decided",
+    "application.review_claimed",
+    "application.decision_confirmed",
+    "application.decision_declined",
+    "application.offer_accepted",
+    "application.offer_declined",
+    "application.offer_expired",
+    "application.notice_sent",
+    "application.withdrawn",
+]
 
 # How long a reader may wait for the next change, at most.
 MAX_WAIT_SECONDS = 30
