@@ -20,8 +20,27 @@ ALLOWED = {
     ("manual_review", "approved"),
     ("manual_review", "rejected"),
     ("manual_review", "withdrawn"),
+    # Underwriting (issue 14): four-eyes, and the borrower's answer to an approval's offer.
+    ("pending", "pending_confirmation"),
+    ("manual_review", "pending_confirmation"),
+    ("pending_confirmation", "approved"),
+    ("pending_confirmation", "manual_review"),
+    ("pending_confirmation", "withdrawn"),
+    ("approved", "offer_accepted"),
+    ("approved", "offer_declined"),
+    ("approved", "offer_expired"),
 }
-STATUSES = ("pending", "manual_review", "approved", "rejected", "withdrawn")
+STATUSES = (
+    "pending",
+    "manual_review",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "pending_confirmation",
+    "offer_accepted",
+    "offer_declined",
+    "offer_expired",
+)
 
 
 def test_the_transition_table_is_the_contract(superuser: psycopg.Connection) -> None:
