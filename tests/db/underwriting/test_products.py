@@ -372,3 +372,27 @@ def test_every_version_is_on_the_products_audit_chain(
         )
     broken = superuser.execute("select lending_private.verify_audit_chain('product', %s)", [product_id]).fetchone()
     assert broken is not None and broken[0]["verified"] is False
+
+
+def test_create_refuses_missing_rates_as_a_field(client: psycopg.Connection) -> None:
+    """rates has no default: SQL null for it is a field error, not a failed JSON function."""
+    errors = field_errors(client, "lending.create_product", **product_arguments(rates=None))
+    assert list(errors) == ["rates"], errors
+
+
+def test_create_with_null_rules_has_none_or_names_the_field(client: psycopg.Connection) -> None:
+    """rules defaults to []: SQL null for it is either no rules or a field error, not a failed JSON function."""
+    try:
+        product = call(client, "lending.create_product", **product_arguments(rules=None))["body"]
+    except psycopg.Error as error:
+        assert error.sqlstate == "LN422" and '"field": "rules"' in (error.diag.message_detail or ""), error
+    else:
+        assert product["rules"] == []
+
+
+def test_an_update_cannot_clear_the_rates(client: psycopg.Connection) -> None:
+    """Every version lends at a rate for each grade: a merge patch's null cannot remove them all."""
+    create_product(client)
+    errors = field_errors(client, "lending.update_product", product_code="personal", changes=Jsonb({"rates": None}))
+    assert list(errors) == ["rates"], errors
+    assert call(client, "lending.get_product", product_code="personal")["rates"] == RATES
