@@ -472,3 +472,38 @@ def test_an_approval_relying_on_an_assessment_without_an_offer_is_answered(
         assert (error.sqlstate or "").startswith("LN"), f"{error.sqlstate}: {error.diag.message_primary}"
         return
     assert get(client, application_id)["offer"] is not None
+
+
+def test_every_underwriting_row_joins_the_applications_audit_chain(
+    client: psycopg.Connection, superuser: psycopg.Connection, personal: dict[str, Any], reviewer_3: str
+) -> None:
+    application_id = file(client, amount=Decimal("30000.00"))["application_id"]
+    assess(client, application_id)
+    decide(client, application_id, "approved")
+    call(
+        client,
+        "lending.confirm_decision",
+        application_id=application_id,
+        confirm=False,
+        reason="check",
+        actor="reviewer-2",
+    )
+    call(client, "lending.claim_review", application_id=application_id, actor=reviewer_3)
+    decide(client, application_id, "rejected", actor=reviewer_3, reason_codes=["other"], override_reason="no")
+    call(client, "lending.record_notice_sent", application_id=application_id, channel="email", actor=reviewer_3)
+    approved_id, _ = approved(client)
+    call(client, "lending.accept_offer", application_id=approved_id, actor="intake-agent")
+    for subject_id, tables in (
+        (application_id, {"application", "assessment", "decision", "confirmation", "review_claim", "notice_delivery"}),
+        (approved_id, {"application", "assessment", "decision", "offer", "offer_response"}),
+    ):
+        rows = superuser.execute(
+            "select distinct table_name from lending_private.audit_log"
+            " where subject = 'application' and subject_id = %s",
+            [subject_id],
+        ).fetchall()
+        assert {table for (table,) in rows} == tables
+        verified = superuser.execute(
+            "select lending_private.verify_audit_chain('application', %s)", [subject_id]
+        ).fetchone()
+        assert verified is not None and verified[0]["verified"] is True, verified
