@@ -46,6 +46,14 @@ class Problem(Exception):
             {"errors": [{"location": location, "field": field, "message": message}]},
         )
 
+    @classmethod
+    def from_document(cls, status: int, document: dict[str, Any]) -> Problem:
+        """The problem a lending function answered as data ({code, title, detail, ...facts}) rather than raised."""
+        facts = {key: value for key, value in document.items() if key not in ("type", "status", "request_id")}
+        code = str(facts.pop("code", "error"))
+        title = str(facts.pop("title", code))
+        return cls(status, code, title, str(facts.pop("detail", title)), facts)
+
     def response(self, request_id: str | None) -> Response:
         return Response(json.dumps(self.body(request_id)), self.status, self.headers, media_type=PROBLEM_MEDIA_TYPE)
 

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -81,6 +82,11 @@ class Operation:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     body_optional: bool = False
+    # The body as one jsonb argument of this name rather than an argument per field: a JSON merge patch (RFC 7396),
+    # whose fields given are passed as given, null included (it clears), and whose fields absent stay absent (they
+    # keep). expected_version is no change but the precondition, and is passed apart as ever.
+    body_as: str | None = None
+    json_arguments: tuple[str, ...] = ()  # arguments the function takes as jsonb, passed as JSON text
     # HTTP only: the tutorial's query form, which stands in for the body (see TutorialDecision).
     tutorial_query: type[BaseModel] | None = None
     writes: bool = False  # passes the request id, and the function answers an envelope {status, body, replayed}
@@ -104,6 +110,8 @@ class Operation:
         names = [*self.path_parameters, *fields]
         if len(set(names)) != len(names) or RESERVED & set(names):
             raise ValueError(f"{self.name}: its inputs' names must differ from each other and from {sorted(RESERVED)}")
+        if self.body_as is not None and (self.body is None or self.body_as in names or self.body_as in RESERVED):
+            raise ValueError(f"{self.name}: body_as names the argument a body is passed as, apart from the others")
 
     @functools.cached_property
     def path_validators(self) -> dict[str, TypeAdapter[Any]]:
@@ -122,6 +130,10 @@ async def run(operation: Operation, caller: Caller, arguments: dict[str, Any]) -
     if not operation.writes:
         return Answer(operation.status_code, result)
     envelope = json.loads(result)
+    if "problem" in envelope:
+        # A refusal the function committed something for (an offer accepted too late is marked expired), so it
+        # answers rather than raises: the same problem as a raised one, on either face.
+        raise Problem.from_document(envelope["status"], envelope["problem"])
     body = envelope["body"]
     return Answer(envelope["status"], json.dumps(body), bool(envelope.get("replayed")), body)
 
@@ -135,12 +147,36 @@ def arguments_of(
 ) -> dict[str, Any]:
     """The function's arguments from an operation's validated inputs: its path parameters, its query or body (by
     field name, which is the function's parameter name), and the key and version a face carries apart."""
-    arguments = {**path, **(given.model_dump() if given is not None else {})}
+    if operation.body_as is not None and given is not None:
+        changes = given.model_dump(exclude_unset=True)
+        given_version = changes.pop("expected_version", None)
+        expected_version = expected_version if expected_version is not None else given_version
+        arguments = {**path, operation.body_as: json_text(changes)}
+    else:
+        arguments = {**path, **(given.model_dump() if given is not None else {})}
+    for name in operation.json_arguments:
+        if arguments.get(name) is not None:
+            arguments[name] = json_text(arguments[name])
     if operation.writes and operation.idempotency == "key":
         arguments["idempotency_key"] = idempotency_key
     if expected_version is not None:
         arguments["expected_version"] = expected_version
     return arguments
+
+
+def json_text(value: Any) -> str:
+    """JSON text of validated input for a jsonb argument: numbers exact (a Decimal is written as the number it is,
+    without an exponent, where json.dumps would refuse it or a float round it), dates as ISO 8601 text."""
+    if isinstance(value, Decimal):
+        # NaN and Infinity are no JSON numbers: as text, the function refuses them in its own words.
+        return format(value, "f") if value.is_finite() else json.dumps(str(value))
+    if isinstance(value, date):
+        return json.dumps(value.isoformat())
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(key))}: {json_text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(json_text(item) for item in value) + "]"
+    return json.dumps(value)
 
 
 # The HTTP face --------------------------------------------------------------------------------------------------
@@ -168,13 +204,16 @@ IfMatchHeader = Annotated[
     ),
 ]
 _ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
+MERGE_PATCH = "application/merge-patch+json"
 
 _PROBLEM_DESCRIPTIONS = {
     401: "No valid API key (code unauthenticated): missing, unknown, expired or revoked, or its actor deactivated.",
-    403: "The key's actor may not do this (code forbidden); detail names the operation and the roles that may.",
-    404: "No such application, actor or key (code not_found).",
-    409: "Conflict: invalid_transition, version_conflict, applicant_exists, actor_exists or conflict; the body says "
-    "which.",
+    403: "The key's actor may not do this (code forbidden); detail names the operation and the roles that may. "
+    "own_decision: nobody confirms their own decision.",
+    404: "No such application, actor, key or product (code not_found).",
+    409: "Conflict; the body's code says which: invalid_transition, version_conflict, applicant_exists, actor_exists, "
+    "product_exists, not_in_underwriting, assessment_required, assessment_stale, not_in_review, review_claimed, "
+    "review_claim_required, offer_expired, no_adverse_action or conflict.",
     408: "The body stopped arriving (code request_timeout); the connection is closed.",
     412: "If-Match named a stale version (code version_conflict).",
     413: "The body is larger than the server takes (code body_too_large, with max_body_bytes).",
@@ -255,6 +294,11 @@ def http_route(operation: Operation) -> dict[str, Any]:
         headers["ETag"] = {"description": 'The version, e.g. "3".', "schema": {"type": "string", "pattern": ETAG}}
     if headers:
         responses[operation.status_code] = {"headers": headers}
+    extra: dict[str, Any] = {}
+    if operation.body_as is not None and operation.body is not None:
+        # A merge patch may say what it is (RFC 7396); it is JSON all the same (http.LendgresRoute takes any +json).
+        schema = {"$ref": f"#/components/schemas/{operation.body.__name__}"}
+        extra = {"requestBody": {"content": {MERGE_PATCH: {"schema": schema}}}}
     return {
         "path": operation.path,
         "endpoint": endpoint,
@@ -267,6 +311,7 @@ def http_route(operation: Operation) -> dict[str, Any]:
         "status_code": operation.status_code,
         "responses": responses,
         "tags": [operation.tag],
+        "openapi_extra": extra,
     }
 
 
@@ -401,7 +446,9 @@ def tool_call_arguments(operation: Operation, given: Mapping[str, Any]) -> dict[
     validated: BaseModel | None = None
     if model is not None and (remaining or not operation.body_optional):
         try:
-            validated = model.model_validate(remaining)
+            # From attributes, as FastAPI validates a route's inputs: a nested model's refusal (a product's rule that
+            # is not an object) then reads the same on both faces.
+            validated = model.model_validate(remaining, from_attributes=True)
         except ValidationError as exc:
             failures.append((location, exc.errors()))
     if failures:
