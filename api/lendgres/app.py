@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from . import __version__, access, auth, db, docs, events, health, loans, mcp_server
+from . import __version__, access, auth, db, docs, events, health, loans, mcp_server, underwriting
 from .auth import AuthenticatedRoute, Authenticator
 from .events import EventsListener
 from .http import HeadAsGet, RequestIdMiddleware, RequestLimits, StandardOutput, access_log, problem_response
@@ -20,13 +20,14 @@ from .operations import http_route
 from .settings import Settings
 
 # Every operation of the API, by domain: each is served as an HTTP route and as an MCP tool.
-OPERATIONS = [*loans.OPERATIONS, *events.OPERATIONS, *access.OPERATIONS]
+OPERATIONS = [*loans.OPERATIONS, *underwriting.OPERATIONS, *events.OPERATIONS, *access.OPERATIONS]
 
 DESCRIPTION = """\
-Lendgres files, decides, withdraws and audits loan applications, and feeds what changed to those who follow it.
-PostgreSQL is the source of truth: every call is one database function, every change leaves a hash-chained audit
-row, and every error is a problem document (`application/problem+json`) with a stable `code` and the facts needed
-to correct the request.
+Lendgres files loan applications, assesses them against their product's policy, records decisions with their
+reasons (with a person's review or second confirmation where the policy asks), fixes offers, audits every change,
+and feeds what changed to those who follow it. PostgreSQL is the source of truth: every call is one database
+function, every change leaves a hash-chained audit row, and every error is a problem document
+(`application/problem+json`) with a stable `code` and the facts needed to correct the request.
 
 Every route but the health checks, this document and its pages (/docs, /redoc) needs an API key:
 `Authorization: Bearer <key>`. A key acts as one actor, whose role (reader, intake, underwriter, reviewer, servicer,

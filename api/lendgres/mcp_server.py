@@ -31,10 +31,13 @@ from .http import exact_number, problem_response
 from .operations import Caller, Operation
 
 INSTRUCTIONS = """\
-Lendgres files, decides and audits loan applications. Typical flow: submit_application, then get_application to
-read its status and version, then decide_application (or withdraw_application). wait_for_events follows changes;
-who_am_i tells what your key may do. Every failure is a problem document with a stable `code`; validation_failed
-lists the fields to fix."""
+Lendgres files, underwrites and audits loan applications. Typical flow: list_products, submit_application with
+the applicant's facts (update_application adds them later), assess_application, then decide_application with the
+assessment's reason codes (list_reason_codes); get_application reads status, version and offer at any step.
+Referrals wait in review_queue for a person (claim_review, then decide); large approvals wait for a second
+reviewer (confirm_decision). The borrower answers the offer with accept_offer or decline_offer; a rejection's notice
+is adverse_action_notice, then record_notice_sent. wait_for_events follows changes; who_am_i tells what your key
+may do. Every failure is a problem document with a stable `code`; validation_failed lists the fields to fix."""
 
 
 def tool(operation: Operation) -> types.Tool:

@@ -40,6 +40,20 @@ ROUTE_OPERATIONS: dict[tuple[str, str], str | None] = {
     ("get", "/keys"): "manage_keys",
     ("post", "/keys"): "manage_keys",
     ("post", "/keys/{key_id}/revoke"): "manage_keys",
+    ("patch", "/loans/{application_id}"): "update_application",
+    ("get", "/products"): "read_products",
+    ("get", "/products/{product_code}"): "read_products",
+    ("post", "/products"): "manage_products",
+    ("patch", "/products/{product_code}"): "manage_products",
+    ("get", "/reason-codes"): "read_products",
+    ("post", "/loans/{application_id}/assessment"): "assess",
+    ("get", "/reviews"): "claim_review",
+    ("post", "/loans/{application_id}/claim"): "claim_review",
+    ("post", "/loans/{application_id}/confirmation"): "confirm_decision",
+    ("post", "/loans/{application_id}/offer/accept"): "accept_offer",
+    ("post", "/loans/{application_id}/offer/decline"): "decline_offer",
+    ("get", "/loans/{application_id}/notice"): "read_applications",
+    ("post", "/loans/{application_id}/notice/deliveries"): "decide",
 }
 PUBLIC_ROUTES = {("get", "/healthz"), ("get", "/readyz")}
 
@@ -50,12 +64,26 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("post", "/actors"): {"name": "made-over-http", "kind": "agent", "role": "reader"},
     ("patch", "/actors/{name}"): {"active": True},
     ("post", "/keys"): {"actor": "intake-agent"},
+    ("patch", "/loans/{application_id}"): {"purpose": "Car"},
+    ("post", "/products"): {
+        "product_code": "made_over_http",
+        "name": "Made over HTTP",
+        "min_amount": 1,
+        "max_amount": 1000,
+        "min_term_months": 1,
+        "max_term_months": 12,
+        "rates": dict.fromkeys("ABCDE", 10),
+        "agent_approval_limit": 1000,
+    },
+    ("patch", "/products/{product_code}"): {"name": "Standard loan"},
+    ("post", "/loans/{application_id}/confirmation"): {"confirm": True},
+    ("post", "/loans/{application_id}/notice/deliveries"): {"channel": "email"},
 }
 
 
 def route_url(path: str, application_id: int) -> str:
     """A route's path with its parameters filled in: ids that exist, except a key id that does not."""
-    return path.format(application_id=application_id, name="intake-agent", key_id=2**62)
+    return path.format(application_id=application_id, name="intake-agent", key_id=2**62, product_code="standard")
 
 
 def make_key(postgresql: psycopg.Connection, actor: str, **options: Any) -> dict[str, Any]:

@@ -57,7 +57,7 @@ async def test_wrong_method_is_405_problem(http):
     response = await http.delete("/loans/1")
 
     assert_problem(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == "GET, HEAD, PATCH"
 
 
 @pytest.mark.parametrize("path", ["/actors", "/keys"])
@@ -323,7 +323,7 @@ async def test_decision_json_form(http):
 
     response = await http.post(
         f"/loans/{application_id}/decision",
-        json={"outcome": "approved", "reason": "Income verified; DTI 22%.", "reason_codes": ["DTI_OK", "KYC.PASS"]},
+        json={"outcome": "approved", "reason": "Income verified; DTI 22%."},
         headers=bearer("underwriter-1"),
     )
 
@@ -334,7 +334,7 @@ async def test_decision_json_form(http):
     assert decision["outcome"] == "approved"
     assert decision["approved"] is True
     assert decision["reason"] == "Income verified; DTI 22%."
-    assert decision["reason_codes"] == ["DTI_OK", "KYC.PASS"]
+    assert (decision["reason_codes"], decision["reasons"]) == ([], [])
     assert decision["decided_by"] == "underwriter-1"
     assert decision["request_id"] == response.headers["x-request-id"]
     assert (decision["status"], decision["version"]) == ("approved", 2)
@@ -344,7 +344,8 @@ async def test_decision_json_form(http):
     assert application["status"] == "approved"
     assert application["version"] == 2
     assert looked_up.headers["etag"] == '"2"'
-    without_application_state = {k: v for k, v in decision.items() if k not in ("status", "version")}
+    assert application["offer"] == decision["offer"]
+    without_application_state = {k: v for k, v in decision.items() if k not in ("status", "version", "offer")}
     assert application["decision"] == without_application_state
     assert application["decisions"] == [without_application_state]
 
@@ -357,7 +358,8 @@ async def test_manual_review_then_approved_keeps_both_decisions_in_order(http):
     assert review.json()["approved"] is None
     assert review.json()["status"] == "manual_review"
     in_review = (await http.get(f"/loans/{application_id}")).json()
-    assert in_review["next_statuses"] == ["approved", "rejected", "withdrawn"]
+    assert in_review["next_statuses"] == ["approved", "pending_confirmation", "rejected", "withdrawn"]
+    assert (await http.post(f"/loans/{application_id}/claim")).status_code == 201  # a review is decided by its claimant
 
     approval = await decide(http, application_id, "approved", reason="Statements explained.", expected_version=2)
     assert approval.status_code == 201, approval.text
@@ -436,9 +438,15 @@ async def test_invalid_decision_is_422(http, postgresql):
         ({"outcome": "withdrawn", "reason": "ok"}, {"outcome"}),
         ({"outcome": "approved", "reason": ""}, {"reason"}),
         ({"outcome": "approved", "reason": "x" * 2001}, {"reason"}),
-        ({"outcome": "approved", "reason": "ok", "reason_codes": ["has space"]}, {"reason_codes"}),
-        ({"outcome": "approved", "reason": "ok", "reason_codes": [f"C{i}" for i in range(21)]}, {"reason_codes"}),
-        ({"outcome": "approved", "reason": "ok", "reason_codes": "DTI_OK"}, {"reason_codes"}),
+        ({"outcome": "approved", "reason": "ok", "reason_codes": ["has space"]}, {"reason_codes.0"}),
+        ({"outcome": "approved", "reason": "ok", "reason_codes": ["DTI_OK"]}, {"reason_codes.0"}),
+        # An approval gives no adverse-action reasons; a rejection gives 1-4 of them, each once.
+        ({"outcome": "approved", "reason": "ok", "reason_codes": ["bankruptcy"]}, {"reason_codes"}),
+        ({"outcome": "rejected", "reason": "ok"}, {"reason_codes"}),
+        ({"outcome": "rejected", "reason": "ok", "reason_codes": ["bankruptcy", "bankruptcy"]}, {"reason_codes"}),
+        ({"outcome": "approved", "reason": "ok", "reason_codes": "other"}, {"reason_codes"}),
+        ({"outcome": "approved", "reason": "ok", "confidence": "2"}, {"confidence"}),
+        ({"outcome": "approved", "reason": "ok", "model_version": "1"}, {"model_version"}),
         ({"outcome": "approved", "reason": "ok", "expected_version": "1"}, {"expected_version"}),
         ({"outcome": "approved", "reason": "ok", "approved": True}, {"approved"}),
         ({"outcome": True, "reason": "ok"}, {"outcome"}),
@@ -454,14 +462,14 @@ async def test_invalid_decision_is_422(http, postgresql):
 
 async def test_decision_on_a_final_status_is_409_invalid_transition(http, postgresql):
     application_id = (await apply(http))["application_id"]
-    assert (await decide(http, application_id, "approved")).status_code == 201
+    assert (await decide(http, application_id, "rejected", reason_codes=["other"])).status_code == 201
 
-    response = await decide(http, application_id, "rejected")
+    response = await decide(http, application_id, "approved")
 
     problem = assert_problem(response, 409, "invalid_transition")
     assert problem["application_id"] == application_id
-    assert problem["current_status"] == "approved"
-    assert problem["requested_status"] == "rejected"
+    assert problem["current_status"] == "rejected"
+    assert problem["requested_status"] == "approved"
     assert problem["allowed"] == []
     assert count(postgresql, "select count(*) from lending_private.decision") == 1
 
@@ -474,7 +482,7 @@ async def test_invalid_transition_lists_what_is_allowed(http):
 
     problem = assert_problem(response, 409, "invalid_transition")
     assert problem["current_status"] == "manual_review"
-    assert problem["allowed"] == ["approved", "rejected", "withdrawn"]
+    assert problem["allowed"] == ["approved", "pending_confirmation", "rejected", "withdrawn"]
 
 
 async def test_stale_expected_version_is_409_version_conflict(http, postgresql):
@@ -721,8 +729,9 @@ async def test_list_items_are_applications_without_history(http):
     assert page["next_cursor"] is None
     [item] = page["items"]
     full = (await http.get(f"/loans/{application_id}")).json()
-    assert "decision" not in item and "decisions" not in item
-    assert item == {k: v for k, v in full.items() if k not in ("decision", "decisions")}
+    recorded = ("decision", "decisions", "assessment", "offer", "review_claim")
+    assert not set(recorded) & set(item)
+    assert item == {k: v for k, v in full.items() if k not in recorded}
 
 
 async def test_list_by_status_with_pagination(http):
@@ -787,6 +796,10 @@ async def test_audit_trail_records_actor_and_request_id_of_each_write(http):
     review = await decide(
         http, application_id, "manual_review", headers={**bearer("underwriter-1"), "X-Request-Id": "req-review-1"}
     )
+    claim = await http.post(
+        f"/loans/{application_id}/claim", headers={**bearer("reviewer-2"), "X-Request-Id": "req-claim-1"}
+    )
+    assert claim.status_code == 201, claim.text
     approval = await decide(http, application_id, "approved", headers=bearer("reviewer-2"))
     generated = approval.headers["x-request-id"]
     assert GENERATED_REQUEST_ID.match(generated)
@@ -806,15 +819,19 @@ async def test_audit_trail_records_actor_and_request_id_of_each_write(http):
         ("application", "insert", "intake-agent", "req-apply-1"),
         ("decision", "insert", "underwriter-1", "req-review-1"),
         ("application", "update", "underwriter-1", "req-review-1"),
+        ("review_claim", "insert", "reviewer-2", "req-claim-1"),
         ("decision", "insert", "reviewer-2", generated),
         ("application", "update", "reviewer-2", generated),
+        ("offer", "insert", "reviewer-2", generated),
     ]
     assert entries[0]["old"] is None
     assert entries[0]["new"]["status"] == "pending"
     assert entries[2]["old"]["status"] == "pending" and entries[2]["new"]["status"] == "manual_review"
-    assert entries[4]["old"]["status"] == "manual_review" and entries[4]["new"]["status"] == "approved"
+    assert entries[5]["old"]["status"] == "manual_review" and entries[5]["new"]["status"] == "approved"
     assert entries[1]["row_id"] == str(review.json()["decision_id"])
-    assert entries[3]["row_id"] == str(approval.json()["decision_id"])
+    assert entries[3]["row_id"] == str(claim.json()["claim_id"])
+    assert entries[4]["row_id"] == str(approval.json()["decision_id"])
+    assert entries[6]["row_id"] == str(approval.json()["offer"]["offer_id"])
     assert len({e["row_hash"] for e in entries}) == len(entries)
     assert all(re.fullmatch(r"[0-9a-f]{64}", e["row_hash"]) for e in entries)
 

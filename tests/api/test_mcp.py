@@ -14,7 +14,8 @@ from tests.conftest import bearer
 
 pytestmark = pytest.mark.anyio
 
-# Every operation is a tool: the loans, the events feed, and the caller's identity and the admin operations.
+# Every operation is a tool: the loans, underwriting, the events feed, and the caller's identity and the admin
+# operations.
 TOOLS = {
     "submit_application",
     "get_application",
@@ -30,6 +31,20 @@ TOOLS = {
     "list_api_keys",
     "create_api_key",
     "revoke_api_key",
+    "update_application",
+    "list_products",
+    "get_product",
+    "create_product",
+    "update_product",
+    "list_reason_codes",
+    "assess_application",
+    "review_queue",
+    "claim_review",
+    "confirm_decision",
+    "accept_offer",
+    "decline_offer",
+    "adverse_action_notice",
+    "record_notice_sent",
 }
 
 
@@ -70,7 +85,12 @@ async def test_an_agent_files_decides_and_follows_an_application(served, postgre
 
         refused = await mcp.call_tool(
             "decide_application",
-            {"application_id": application["application_id"], "outcome": "rejected", "reason": "Second thoughts"},
+            {
+                "application_id": application["application_id"],
+                "outcome": "rejected",
+                "reason": "Second thoughts",
+                "reason_codes": ["other"],
+            },
         )
         assert refused.is_error
         problem = problem_of(refused)

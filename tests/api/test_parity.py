@@ -79,6 +79,11 @@ def _comparable(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "title" and not (key == "default" and value is None)}
 
 
+def _as_components(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's schema with its nested models referred to as the OpenAPI document refers to them."""
+    return json.loads(json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/'))  # type: ignore[no-any-return]
+
+
 async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, served):
     document = exact((await http.get("/openapi.json")).text)
     async with mcp_client(served) as mcp:
@@ -114,10 +119,13 @@ async def test_both_faces_take_the_same_arguments_with_the_same_schemas(http, se
 
         assert set(schema["properties"]) == set(over_http), operation.name
         for name, expected in over_http.items():
-            argument = schema["properties"][name]
+            argument = _as_components(schema["properties"][name])
             if name in parameters:
                 argument = _as_parameter(argument)
             assert _comparable(argument) == _comparable(expected), (operation.name, name)
+        # The models nested in the arguments (a product's rules) are the same on both faces too.
+        for nested, definition in _as_components(schema.get("$defs", {})).items():
+            assert _comparable(definition) == _comparable(document["components"]["schemas"][nested]), nested
         assert set(schema.get("required", [])) == required, operation.name
         assert schema.get("additionalProperties") is False, operation.name
 
@@ -166,7 +174,11 @@ GOOD: dict[str, Setup] = {
     ),
     "get_application": lambda http: _with_application(http),
     "decide_application": lambda http: _with_application(
-        http, outcome="manual_review", reason="Bank statements to check", reason_codes=["DOCS"], expected_version=1
+        http,
+        outcome="manual_review",
+        reason="Bank statements to check",
+        reason_codes=["unable_to_verify_income"],
+        expected_version=1,
     ),
     "withdraw_application": lambda http: _with_application(http, reason="Found a better rate"),
     "list_applications": lambda http: _arguments(status="pending", limit=2),
@@ -179,7 +191,68 @@ GOOD: dict[str, Setup] = {
     "list_api_keys": lambda http: _arguments(actor="intake-agent"),
     "create_api_key": lambda http: _arguments(actor="intake-agent", label="parity", expires_in_days=7),
     "revoke_api_key": lambda http: _with_key(http),
+    "update_application": lambda http: _with_application(
+        http, annual_income=Decimal("52000.50"), housing_status="own", purpose=None, expected_version=1
+    ),
+    "list_products": lambda http: _arguments(),
+    "get_product": lambda http: _arguments(product_code="standard", version=1),
+    "create_product": lambda http: _arguments(**_product(), idempotency_key=f"parity-{next(_names)}"),
+    "update_product": lambda http: _with_product(http, max_amount="40000.00", rules=[], expected_version=1),
+    "list_reason_codes": lambda http: _arguments(),
+    "assess_application": lambda http: _with_application(http, idempotency_key=f"parity-{next(_names)}"),
+    "review_queue": lambda http: _arguments(limit=5),
+    "claim_review": lambda http: _in_status(http, "manual_review"),
+    "confirm_decision": lambda http: _in_status(http, "pending_confirmation", confirm=True),
+    "accept_offer": lambda http: _in_status(http, "approved"),
+    "decline_offer": lambda http: _in_status(http, "approved", reason="Found a better rate"),
+    "adverse_action_notice": lambda http: _in_status(http, "rejected"),
+    "record_notice_sent": lambda http: _in_status(http, "rejected", channel="email"),
 }
+
+
+def _product() -> Arguments:
+    """A product whose approvals above 1000 wait for a second person, and which needs no assessment."""
+    return {
+        "product_code": f"parity_{next(_names)}",
+        "name": "Parity loan",
+        "min_amount": 100,
+        "max_amount": "50000.00",
+        "min_term_months": 1,
+        "max_term_months": 60,
+        "rates": {"A": "5", "B": "6", "C": "7", "D": "8", "E": Decimal("9.5")},
+        "agent_approval_limit": "1000.00",
+        "requires_assessment": False,
+        "rules": [
+            {
+                "measure": "credit_score",
+                "comparison": ">=",
+                "threshold": 600,
+                "reason_code": "insufficient_credit_score",
+                "on_failure": "reject",
+            }
+        ],
+    }
+
+
+async def _with_product(http: httpx.AsyncClient, **arguments: Any) -> Arguments:
+    product = _product()
+    made = await http.post("/products", content=json_text(product), headers={"Content-Type": "application/json"})
+    assert made.status_code == 201, made.text
+    return {"product_code": product["product_code"], **arguments}
+
+
+async def _in_status(http: httpx.AsyncClient, status: str, **arguments: Any) -> Arguments:
+    """An application brought to `status` by the usual steps, as the actors who take them."""
+    code = (await _with_product(http))["product_code"]
+    application_id = await _filed(http, product_code=code, amount=5000 if status == "pending_confirmation" else 500)
+    underwriter = bearer("underwriter-1")
+    outcome = {"manual_review": "manual_review", "rejected": "rejected"}.get(status, "approved")
+    decision = {"outcome": outcome, "reason": "In a parity test"}
+    if outcome == "rejected":
+        decision["reason_codes"] = ["other"]
+    decided = await http.post(f"/loans/{application_id}/decision", json=decision, headers=underwriter)
+    assert decided.status_code == 201 and decided.json()["status"] == status, decided.text
+    return {"application_id": application_id, **arguments}
 
 
 async def _arguments(**arguments: Any) -> Arguments:
@@ -253,7 +326,16 @@ async def bad_in_the_database(http: httpx.AsyncClient) -> list[tuple[str, str, A
         ),
         ("get_application", "no such application", {"application_id": NOT_AN_APPLICATION}),
         ("get_application_audit", "no such application", {"application_id": NOT_AN_APPLICATION}),
-        ("decide_application", "a final status", {"application_id": decided, "outcome": "rejected", "reason": "r"}),
+        (
+            "decide_application",
+            "a final status",
+            {"application_id": decided, "outcome": "rejected", "reason": "r", "reason_codes": ["other"]},
+        ),
+        (
+            "decide_application",
+            "a rejection without reasons",
+            {"application_id": pending, "outcome": "rejected", "reason": "r"},
+        ),
         (
             "decide_application",
             "a stale version",
@@ -272,6 +354,30 @@ async def bad_in_the_database(http: httpx.AsyncClient) -> list[tuple[str, str, A
         ("create_api_key", "an idempotency key", {"actor": "intake-agent", "idempotency_key": "k"}),
         ("create_api_key", "an idempotency key and a bad body", {"actor": [1], "idempotency_key": "k"}),
         ("revoke_api_key", "no such key", {"key_id": 2**62}),
+        ("get_product", "no such product", {"product_code": "no_such_product"}),
+        ("get_product", "no such version", {"product_code": "standard", "version": 99}),
+        ("create_product", "a code taken", {**_product(), "product_code": "standard"}),
+        ("create_product", "bad terms", {**_product(), "min_amount": 0, "rates": {"A": 1}}),
+        ("update_product", "a stale version", {"product_code": "standard", "name": "x", "expected_version": 9}),
+        ("update_product", "no such product", {"product_code": "no_such_product", "name": "x"}),
+        ("update_application", "a final status", {"application_id": decided, "annual_income": 1}),
+        ("update_application", "a fact it cannot clear", {"application_id": pending, "amount": None}),
+        ("update_application", "a stale version", {"application_id": pending, "term_months": 2, "expected_version": 9}),
+        (
+            "update_application",
+            "facts out of range",
+            {"application_id": pending, "credit_score": 1, "months_employed": -1},
+        ),
+        ("assess_application", "a final status", {"application_id": decided}),
+        ("assess_application", "no such application", {"application_id": NOT_AN_APPLICATION}),
+        ("review_queue", "a cursor never given", {"after": "not a cursor"}),
+        ("claim_review", "no review", {"application_id": pending}),
+        ("confirm_decision", "nothing to confirm", {"application_id": pending, "confirm": True}),
+        ("confirm_decision", "a decline without reason", {"application_id": pending, "confirm": False}),
+        ("accept_offer", "no offer", {"application_id": pending}),
+        ("decline_offer", "no offer", {"application_id": pending, "reason": "r"}),
+        ("adverse_action_notice", "no rejection", {"application_id": pending}),
+        ("record_notice_sent", "no rejection", {"application_id": pending, "channel": "email"}),
     ]
     found = [(operation, what, arguments, "test-admin") for operation, what, arguments in cases]
     # A role without the operation: the reader may only read.
@@ -330,6 +436,16 @@ MADE_ANEW = {
     "decided_at",
     "expires_at",
     "revoked_at",
+    "product_code",
+    "assessment_id",
+    "claim_id",
+    "offer_id",
+    "delivery_id",
+    "assessed_at",
+    "claimed_at",
+    "confirmed_at",
+    "offered_at",
+    "sent_at",
     "occurred_at",
     "recorded_at",
     "cursor",
@@ -395,6 +511,8 @@ def test_every_argument_is_a_parameter_of_the_function_it_is_passed_to(postgresq
         fields = [
             name for model in (operation.query, operation.body) if model is not None for name in model.model_fields
         ]
+        if operation.body_as is not None:  # a merge patch's fields are one argument; expected_version stays apart
+            fields = [operation.body_as, *({"expected_version"} & set(fields))]
         passed = {*operation.path_parameters, *fields} - ({"wait"} if operation.perform else set())
         if operation.writes and operation.idempotency == "key":
             passed.add("idempotency_key")

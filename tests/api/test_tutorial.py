@@ -40,7 +40,11 @@ async def test_apply_then_read_the_application(http):
     datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
     assert body["updated_at"] == body["created_at"]
     assert body["version"] == 1
-    assert body["next_statuses"] == ["approved", "manual_review", "rejected", "withdrawn"]
+    assert body["next_statuses"] == ["approved", "manual_review", "pending_confirmation", "rejected", "withdrawn"]
+    assert (body["product_code"], body["missing_facts"]) == (
+        "standard",
+        ["credit_score", "date_of_birth", "term_months"],
+    )
     assert body["decision"] is None
     assert body["decisions"] == []
 
@@ -63,7 +67,7 @@ async def test_tutorial_continues_to_a_decision(http):
 
     decided = await http.post(
         f"/loans/{application_id}/decision",
-        json={"outcome": "approved", "reason": "Income verified; DTI 22%.", "reason_codes": ["DTI_OK"]},
+        json={"outcome": "approved", "reason": "Income verified; DTI 22%."},
     )
 
     assert decided.status_code == 201, decided.text
@@ -73,7 +77,9 @@ async def test_tutorial_continues_to_a_decision(http):
     assert looked_up.headers["etag"] == '"2"'
     application = looked_up.json()
     assert application["status"] == "approved"
-    assert application["next_statuses"] == []
+    # The default product needs no assessment: the approval is recorded as not assessed, and fixes an offer.
+    assert application["next_statuses"] == ["offer_accepted", "offer_declined", "offer_expired"]
     assert application["decision"]["outcome"] == "approved"
-    assert application["decision"]["reason_codes"] == ["DTI_OK"]
+    assert (application["decision"]["reason_codes"], application["decision"]["assessment_id"]) == ([], None)
+    assert application["offer"]["amount"] == "15000.00"
     assert [d["decision_id"] for d in application["decisions"]] == [decided.json()["decision_id"]]

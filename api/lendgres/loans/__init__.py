@@ -14,6 +14,7 @@ from .models import (
     DecisionResult,
     ListApplicationsQuery,
     TutorialDecision,
+    UpdateApplicationRequest,
     WithdrawRequest,
 )
 
@@ -23,8 +24,11 @@ SUBMIT_APPLICATION = Operation(
     name="submit_application",
     summary="File a new loan application (status pending) for a new or existing applicant",
     description="Use this first, once the borrower's name and the amount are known: a new applicant by "
-    "applicant_name (and optional contact details), or a known one by applicant_id. Returns the application; keep "
-    "its application_id for every later step. Safe to retry with the same idempotency key.",
+    "applicant_name (and optional contact details), or a known one by applicant_id. Give product_code (see "
+    "list_products; the default product otherwise) and the facts you know (income, debts, employment, credit "
+    "score, date of birth, what was verified); the rest can follow with update_application. Returns the "
+    "application, with missing_facts for its product; keep its application_id for every later step. Safe to retry "
+    "with the same idempotency key.",
     function="lending.apply",
     method="POST",
     path="/loans/apply",
@@ -56,11 +60,16 @@ GET_APPLICATION = Operation(
 
 DECIDE_APPLICATION = Operation(
     name="decide_application",
-    summary="Record an underwriting decision (approved, rejected or manual_review) with its reason",
-    description="Moves the application to the outcome if the status machine allows it, and keeps the decision "
-    "forever: approved and rejected are final. Pass expected_version from get_application (or If-Match over HTTP) "
-    "to fail instead of deciding on a state you have not seen. Over HTTP the tutorial's form "
-    "`?approved=true&reason=...` is also accepted.",
+    summary="Record an underwriting decision (approved, rejected or manual_review) with its reasons",
+    description="Use after assess_application (which the product may require) to approve, reject, or refer to a "
+    "person (manual_review). A rejection needs 1-4 reason_codes from list_reason_codes, most important first "
+    "(`other` needs `reason` to say it specifically). Going against the assessment's recommendation needs "
+    "override_reason; an agent also passes model_name, model_version and confidence (0-1). An approval fixes the "
+    "offer; above the product's agent limit, or overriding a reject, it waits in pending_confirmation for a "
+    "second person (confirm_decision). Deciding an application in manual_review needs your claim "
+    "(claim_review). Pass expected_version from get_application (or If-Match over HTTP) to fail instead of "
+    "deciding on a state you have not seen. Over HTTP the tutorial's form `?approved=true&reason=...` is also "
+    "accepted (approved=false records reason code `other`).",
     function="lending.decide",
     method="POST",
     path="/loans/{application_id}/decision",
@@ -74,6 +83,29 @@ DECIDE_APPLICATION = Operation(
     destructive=True,
     if_match=True,
     status_code=201,
+    problems=(404, 409, 412),
+)
+
+UPDATE_APPLICATION = Operation(
+    name="update_application",
+    summary="Change an application's facts, amount, term or product while it is pending or in review",
+    description="Use when facts arrive or change after filing (income, debts, employment, credit score, what was "
+    "verified), before assessing. A JSON merge patch: a field given is set, null clears it, a field left out is "
+    "kept; unknown fields are refused. Pass expected_version (If-Match over HTTP) from get_application. Returns "
+    "the application with its missing_facts; assess again afterwards, as an earlier assessment no longer counts.",
+    function="lending.update_application",
+    method="PATCH",
+    path="/loans/{application_id}",
+    result=Application,
+    tag=TAG,
+    path_parameters={"application_id": ApplicationId},
+    body=UpdateApplicationRequest,
+    body_as="changes",
+    writes=True,
+    idempotency="key",
+    destructive=True,
+    if_match=True,
+    etag=True,
     problems=(404, 409, 412),
 )
 
@@ -127,6 +159,7 @@ GET_APPLICATION_AUDIT = Operation(
 OPERATIONS = [
     SUBMIT_APPLICATION,
     GET_APPLICATION,
+    UPDATE_APPLICATION,
     DECIDE_APPLICATION,
     WITHDRAW_APPLICATION,
     LIST_APPLICATIONS,
