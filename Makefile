@@ -36,9 +36,10 @@ test-pg15: $(BIN)/lendgres
 	LENDGRES_TEST_PG_BINDIR=$(PG15_BINDIR) $(BIN)/python -m pytest -q tests/db tests/test_migrations.py tests/test_source.py
 
 lint: $(BIN)/lendgres
-	$(BIN)/ruff check api tests bench
-	$(BIN)/ruff format --check api tests bench
+	$(BIN)/ruff check api tests bench examples
+	$(BIN)/ruff format --check api tests bench examples
 	$(BIN)/mypy
+	$(BIN)/mypy examples
 
 # Regenerates db/schema.sql from the migrations (CI checks that it matches: tests/test_migrations.py).
 schema: $(BIN)/lendgres
