@@ -787,7 +787,7 @@ begin
     application_id, v_product.product_id, v_product.current_version, v_facts, v_result -> 'rules',
     array(select jsonb_array_elements_text(v_result -> 'missing_facts')), (v_result ->> 'score')::smallint,
     v_result ->> 'risk_grade', v_result ->> 'recommendation',
-    array(select jsonb_array_elements_text(v_result -> 'reason_codes')), v_result -> 'offer',
+    array(select jsonb_array_elements_text(v_result -> 'reason_codes')), nullif(v_result -> 'offer', 'null'),
     lending_private.current_actor(), lending_private.current_request_id())
   returning * into v_assessment;
 
@@ -1239,13 +1239,17 @@ begin
       jsonb_build_object('application_id', application_id, 'actor', v_actor.name));
   end if;
 
-  select v.* into strict v_product
-    from lending_private.product as p
-    join lending_private.product_version as v on v.product_id = p.product_id and v.version = p.current_version
-   where p.product_code = v_application.product_code;
   select * into v_assessment from lending_private.assessment as s
    where s.application_id = decide.application_id order by s.assessment_id desc limit 1;
   v_current := v_assessment.facts = lending_private.application_facts(v_application);
+  -- The product's terms are those of the version the current assessment was made under, if there is one: a product
+  -- change after the assessment changes neither its offer nor who may approve it alone.
+  select v.* into strict v_product
+    from lending_private.product as p
+    join lending_private.product_version as v
+      on v.product_id = p.product_id
+     and v.version = case when v_current then v_assessment.product_version else p.current_version end
+   where p.product_code = v_application.product_code;
   if v_assessment.assessment_id is not null and not v_current and outcome <> 'manual_review' then
     perform lending_private.fail(
       'assessment_stale',
@@ -2023,6 +2027,9 @@ declare
   v_application lending_private.application;
   v_patched lending_private.application;
   v_minor_units smallint;
+  v_amount numeric;
+  v_term_months integer;
+  v_purpose text;
 begin
   v_replay := lending_private.idempotency_claim(idempotency_key, 'update_application', v_request);
   if v_replay is not null then
@@ -2049,14 +2056,23 @@ begin
       jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
   end if;
 
-  v_patched := jsonb_populate_record(v_application, changes);
+  -- amount, term_months and purpose are of domains, which would refuse a bad value as it is read into the row, in
+  -- their own words and before the other fields are checked: they are checked first, as values.
+  v_amount := case when changes ? 'amount' then (changes ->> 'amount')::numeric else v_application.amount end;
+  v_term_months := case when changes ? 'term_months' then (changes ->> 'term_months')::integer
+                        else v_application.term_months end;
+  v_purpose := case when changes ? 'purpose' then changes ->> 'purpose' else v_application.purpose end;
+  v_patched := jsonb_populate_record(v_application, changes - array['amount', 'term_months', 'purpose']);
   select c.minor_units into v_minor_units from lending_private.currency as c where c.code = v_patched.currency;
   perform lending_private.fail_if_invalid(array[
       lending_private.field_error('amount', case when changes ? 'amount'
-                                                 then lending_private.amount_error(v_patched.amount, v_minor_units) end),
-      lending_private.field_error('term_months', lending_private.term_months_error(v_patched.term_months)),
-      lending_private.field_error('purpose', lending_private.text_error(v_patched.purpose, 500))]
+                                                 then lending_private.amount_error(v_amount, v_minor_units) end),
+      lending_private.field_error('term_months', lending_private.term_months_error(v_term_months)),
+      lending_private.field_error('purpose', lending_private.text_error(v_purpose, 500))]
     || lending_private.application_fact_errors(v_patched));
+  v_patched.amount := v_amount;
+  v_patched.term_months := v_term_months;
+  v_patched.purpose := v_purpose;
 
   if v_patched is distinct from v_application then
     update lending_private.application as a
@@ -2144,7 +2160,11 @@ begin
   -- The rules as stored carry their position, which the order of the array gives on the way in.
   v_current := jsonb_set(v_current, '{rules}', (select coalesce(jsonb_agg(r - 'position'), '[]')
                                                   from jsonb_array_elements(v_current -> 'rules') as r));
-  v_document := jsonb_strip_nulls(v_current || changes) ;
+  -- A null clears an optional term (its key goes); rates and rules stay, so that a null for them is refused as
+  -- a field rather than read as no rates at all.
+  v_document := jsonb_strip_nulls(v_current || changes)
+                || jsonb_build_object('rates', (v_current || changes) -> 'rates',
+                                      'rules', (v_current || changes) -> 'rules');
   perform lending_private.fail_if_invalid(lending_private.product_errors(v_document));
 
   update lending_private.product as p set current_version = p.current_version + 1, updated_at = now()
@@ -2489,7 +2509,7 @@ CREATE FUNCTION lending_private.annual_percentage_rate(amount_financed numeric, 
 declare
   v_total numeric := 0;
   v_payment numeric;
-  v_rate numeric := 1;  -- the monthly rate tried: 100% a month first
+  v_rate numeric := 0.015625;  -- the monthly rate tried first: 1/64 a month (18.75% a year), doubled while below
   v_low numeric := 0;   -- the highest rate tried at which the loan is not paid off (final balance <= 0)
   v_high numeric;       -- the lowest rate tried at which it is more than paid off; null until one is found
   v_balance numeric;
@@ -2526,7 +2546,8 @@ begin
     else
       v_low := v_rate;
     end if;
-    exit when v_high is not null and v_high - v_low <= 1e-15;
+    exit when v_high is not null
+              and (round(1200 * v_low, 2) = round(1200 * v_high, 2) or v_high - v_low <= 1e-15);
     v_steps := v_steps + 1;
     if v_steps = 200 or (v_high is null and v_steps = 64) then
       raise exception 'annual_percentage_rate: no rate found for % financed against % payments summing to %',
@@ -3452,6 +3473,11 @@ CREATE FUNCTION lending_private.decision_reasons_error(outcome text, reason_code
 declare
   v_unknown text;
 begin
+  if cardinality(reason_codes) = 0 then
+    -- The common decision, an approval, names none: nothing to look up.
+    return case when outcome = 'rejected'
+                then 'a rejection needs 1-4 reason codes, most important first (other, with the reason as its text, when none fits)' end;
+  end if;
   select string_agg(c, ', ') into v_unknown
     from unnest(reason_codes) as c
    where not exists (select from lending_private.adverse_reason as r where r.code = c);
@@ -3635,7 +3661,7 @@ begin
            'threshold', e.threshold::text, 'value', e.value::text, 'result', e.result,
            'reason_code', e.reason_code, 'on_failure', e.on_failure) order by e.sort, e.position),
          case when bool_or(e.result = 'fail' and e.on_failure = 'reject') then 'reject'
-              when bool_or(e.result in ('fail', 'missing')) then 'refer'
+              when bool_or(e.result in ('fail', 'missing')) or cardinality(v_missing) > 0 then 'refer'
               else 'approve' end
     into v_rules, v_recommendation
     from evaluated as e;
@@ -4191,7 +4217,10 @@ declare
 begin
   select * into strict v_application from lending_private.application as a
    where a.application_id = decision.application_id;
-  select s.offer into v_offer from lending_private.assessment as s where s.assessment_id = decision.assessment_id;
+  -- An assessment that could make no offer (no grade, or a term outside the product) kept a null one; an approval
+  -- overriding it takes the product's terms as a decision without an assessment does.
+  select nullif(s.offer, 'null') into v_offer from lending_private.assessment as s
+   where s.assessment_id = decision.assessment_id;
   if v_offer is null then
     select * into strict v_product from lending_private.product as p where p.product_code = v_application.product_code;
     select * into strict v_version from lending_private.product_version as v
@@ -4522,6 +4551,7 @@ begin
 
   if d ? 'rates' then
     v_errors := v_errors || lending_private.field_error('rates', case
+      when jsonb_typeof(d -> 'rates') is distinct from 'object' then 'is required'
       when (select array_agg(k order by k) from jsonb_object_keys(d -> 'rates') as k) is distinct from v_grades
         then format('must give a rate for each risk grade, %s, and no other', array_to_string(v_grades, ', '))
       when exists (select from jsonb_each(d -> 'rates') as r
@@ -4531,7 +4561,9 @@ begin
               from jsonb_each(d -> 'rates') as r) end);
   end if;
 
-  if d ? 'rules' then
+  if d ? 'rules' and jsonb_typeof(d -> 'rules') is distinct from 'array' then
+    v_errors := v_errors || lending_private.field_error('rules', 'is required: an array of rules, [] for none');
+  elsif d ? 'rules' then
     if jsonb_array_length(d -> 'rules') > 50 then
       v_errors := v_errors || lending_private.field_error('rules', 'must hold at most 50 rules');
     end if;
@@ -7144,4 +7176,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203163521'),
     ('20261203164634'),
     ('20261203173020'),
-    ('20261203185219');
+    ('20261203185219'),
+    ('20261203191502');

@@ -80,13 +80,17 @@ begin
       jsonb_build_object('application_id', application_id, 'actor', v_actor.name));
   end if;
 
-  select v.* into strict v_product
-    from lending_private.product as p
-    join lending_private.product_version as v on v.product_id = p.product_id and v.version = p.current_version
-   where p.product_code = v_application.product_code;
   select * into v_assessment from lending_private.assessment as s
    where s.application_id = decide.application_id order by s.assessment_id desc limit 1;
   v_current := v_assessment.facts = lending_private.application_facts(v_application);
+  -- The product's terms are those of the version the current assessment was made under, if there is one: a product
+  -- change after the assessment changes neither its offer nor who may approve it alone.
+  select v.* into strict v_product
+    from lending_private.product as p
+    join lending_private.product_version as v
+      on v.product_id = p.product_id
+     and v.version = case when v_current then v_assessment.product_version else p.current_version end
+   where p.product_code = v_application.product_code;
   if v_assessment.assessment_id is not null and not v_current and outcome <> 'manual_review' then
     perform lending_private.fail(
       'assessment_stale',

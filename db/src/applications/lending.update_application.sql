@@ -28,6 +28,9 @@ declare
   v_application lending_private.application;
   v_patched lending_private.application;
   v_minor_units smallint;
+  v_amount numeric;
+  v_term_months integer;
+  v_purpose text;
 begin
   v_replay := lending_private.idempotency_claim(idempotency_key, 'update_application', v_request);
   if v_replay is not null then
@@ -54,14 +57,23 @@ begin
       jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
   end if;
 
-  v_patched := jsonb_populate_record(v_application, changes);
+  -- amount, term_months and purpose are of domains, which would refuse a bad value as it is read into the row, in
+  -- their own words and before the other fields are checked: they are checked first, as values.
+  v_amount := case when changes ? 'amount' then (changes ->> 'amount')::numeric else v_application.amount end;
+  v_term_months := case when changes ? 'term_months' then (changes ->> 'term_months')::integer
+                        else v_application.term_months end;
+  v_purpose := case when changes ? 'purpose' then changes ->> 'purpose' else v_application.purpose end;
+  v_patched := jsonb_populate_record(v_application, changes - array['amount', 'term_months', 'purpose']);
   select c.minor_units into v_minor_units from lending_private.currency as c where c.code = v_patched.currency;
   perform lending_private.fail_if_invalid(array[
       lending_private.field_error('amount', case when changes ? 'amount'
-                                                 then lending_private.amount_error(v_patched.amount, v_minor_units) end),
-      lending_private.field_error('term_months', lending_private.term_months_error(v_patched.term_months)),
-      lending_private.field_error('purpose', lending_private.text_error(v_patched.purpose, 500))]
+                                                 then lending_private.amount_error(v_amount, v_minor_units) end),
+      lending_private.field_error('term_months', lending_private.term_months_error(v_term_months)),
+      lending_private.field_error('purpose', lending_private.text_error(v_purpose, 500))]
     || lending_private.application_fact_errors(v_patched));
+  v_patched.amount := v_amount;
+  v_patched.term_months := v_term_months;
+  v_patched.purpose := v_purpose;
 
   if v_patched is distinct from v_application then
     update lending_private.application as a

@@ -11,6 +11,11 @@ as $$
 declare
   v_unknown text;
 begin
+  if cardinality(reason_codes) = 0 then
+    -- The common decision, an approval, names none: nothing to look up.
+    return case when outcome = 'rejected'
+                then 'a rejection needs 1-4 reason codes, most important first (other, with the reason as its text, when none fits)' end;
+  end if;
   select string_agg(c, ', ') into v_unknown
     from unnest(reason_codes) as c
    where not exists (select from lending_private.adverse_reason as r where r.code = c);

@@ -43,7 +43,7 @@ begin
     application_id, v_product.product_id, v_product.current_version, v_facts, v_result -> 'rules',
     array(select jsonb_array_elements_text(v_result -> 'missing_facts')), (v_result ->> 'score')::smallint,
     v_result ->> 'risk_grade', v_result ->> 'recommendation',
-    array(select jsonb_array_elements_text(v_result -> 'reason_codes')), v_result -> 'offer',
+    array(select jsonb_array_elements_text(v_result -> 'reason_codes')), nullif(v_result -> 'offer', 'null'),
     lending_private.current_actor(), lending_private.current_request_id())
   returning * into v_assessment;
 

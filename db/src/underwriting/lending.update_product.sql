@@ -57,7 +57,11 @@ begin
   -- The rules as stored carry their position, which the order of the array gives on the way in.
   v_current := jsonb_set(v_current, '{rules}', (select coalesce(jsonb_agg(r - 'position'), '[]')
                                                   from jsonb_array_elements(v_current -> 'rules') as r));
-  v_document := jsonb_strip_nulls(v_current || changes) ;
+  -- A null clears an optional term (its key goes); rates and rules stay, so that a null for them is refused as
+  -- a field rather than read as no rates at all.
+  v_document := jsonb_strip_nulls(v_current || changes)
+                || jsonb_build_object('rates', (v_current || changes) -> 'rates',
+                                      'rules', (v_current || changes) -> 'rules');
   perform lending_private.fail_if_invalid(lending_private.product_errors(v_document));
 
   update lending_private.product as p set current_version = p.current_version + 1, updated_at = now()

@@ -28,7 +28,7 @@ as $$
 declare
   v_total numeric := 0;
   v_payment numeric;
-  v_rate numeric := 1;  -- the monthly rate tried: 100% a month first
+  v_rate numeric := 0.015625;  -- the monthly rate tried first: 1/64 a month (18.75% a year), doubled while below
   v_low numeric := 0;   -- the highest rate tried at which the loan is not paid off (final balance <= 0)
   v_high numeric;       -- the lowest rate tried at which it is more than paid off; null until one is found
   v_balance numeric;
@@ -65,7 +65,8 @@ begin
     else
       v_low := v_rate;
     end if;
-    exit when v_high is not null and v_high - v_low <= 1e-15;
+    exit when v_high is not null
+              and (round(1200 * v_low, 2) = round(1200 * v_high, 2) or v_high - v_low <= 1e-15);
     v_steps := v_steps + 1;
     if v_steps = 200 or (v_high is null and v_steps = 64) then
       raise exception 'annual_percentage_rate: no rate found for % financed against % payments summing to %',

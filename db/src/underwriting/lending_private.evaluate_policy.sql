@@ -11,8 +11,9 @@
 -- 2. The rules, in order of importance: the product's own limits (amount and term in range) first, then its policy
 --    rules by position. A rule whose measure lacks a fact is `missing`; one that cannot be measured for another
 --    reason (a ratio over an income of 0 fails; debt-to-income without an offer is `skipped`) says so.
--- 3. The recommendation: reject when a reject rule failed; else refer when a refer rule failed or a fact is missing;
---    else approve. Its reasons are the failed rules' codes in rule order, reject rules' first, each once, at most
+-- 3. The recommendation: reject when a reject rule failed; else refer when a refer rule failed or a fact is missing
+--    (one the rules need, or one every assessment needs: the term, the credit score, the date of birth); else
+--    approve. Its reasons are the failed rules' codes in rule order, reject rules' first, each once, at most
 --    four (Regulation B asks for the principal reasons, and its commentary finds more than four unlikely to help the
 --    applicant); a referral for missing facts starts with credit_application_incomplete.
 create or replace function lending_private.evaluate_policy(facts jsonb, product_id bigint, version integer)
@@ -139,7 +140,7 @@ begin
            'threshold', e.threshold::text, 'value', e.value::text, 'result', e.result,
            'reason_code', e.reason_code, 'on_failure', e.on_failure) order by e.sort, e.position),
          case when bool_or(e.result = 'fail' and e.on_failure = 'reject') then 'reject'
-              when bool_or(e.result in ('fail', 'missing')) then 'refer'
+              when bool_or(e.result in ('fail', 'missing')) or cardinality(v_missing) > 0 then 'refer'
               else 'approve' end
     into v_rules, v_recommendation
     from evaluated as e;

@@ -20,7 +20,10 @@ declare
 begin
   select * into strict v_application from lending_private.application as a
    where a.application_id = decision.application_id;
-  select s.offer into v_offer from lending_private.assessment as s where s.assessment_id = decision.assessment_id;
+  -- An assessment that could make no offer (no grade, or a term outside the product) kept a null one; an approval
+  -- overriding it takes the product's terms as a decision without an assessment does.
+  select nullif(s.offer, 'null') into v_offer from lending_private.assessment as s
+   where s.assessment_id = decision.assessment_id;
   if v_offer is null then
     select * into strict v_product from lending_private.product as p where p.product_code = v_application.product_code;
     select * into strict v_version from lending_private.product_version as v

@@ -68,6 +68,7 @@ begin
 
   if d ? 'rates' then
     v_errors := v_errors || lending_private.field_error('rates', case
+      when jsonb_typeof(d -> 'rates') is distinct from 'object' then 'is required'
       when (select array_agg(k order by k) from jsonb_object_keys(d -> 'rates') as k) is distinct from v_grades
         then format('must give a rate for each risk grade, %s, and no other', array_to_string(v_grades, ', '))
       when exists (select from jsonb_each(d -> 'rates') as r
@@ -77,7 +78,9 @@ begin
               from jsonb_each(d -> 'rates') as r) end);
   end if;
 
-  if d ? 'rules' then
+  if d ? 'rules' and jsonb_typeof(d -> 'rules') is distinct from 'array' then
+    v_errors := v_errors || lending_private.field_error('rules', 'is required: an array of rules, [] for none');
+  elsif d ? 'rules' then
     if jsonb_array_length(d -> 'rules') > 50 then
       v_errors := v_errors || lending_private.field_error('rules', 'must hold at most 50 rules');
     end if;
