@@ -132,8 +132,11 @@ async def run(operation: Operation, caller: Caller, arguments: dict[str, Any]) -
     envelope = json.loads(result)
     if "problem" in envelope:
         # A refusal the function committed something for (an offer accepted too late is marked expired), so it
-        # answers rather than raises: the same problem as a raised one, on either face.
-        raise Problem.from_document(envelope["status"], envelope["problem"])
+        # answers rather than raises: the same problem as a raised one, on either face, and a write's answer still
+        # says whether it was a replay.
+        problem = Problem.from_document(envelope["status"], envelope["problem"])
+        problem.headers["Idempotent-Replayed"] = "true" if envelope.get("replayed") else "false"
+        raise problem
     body = envelope["body"]
     return Answer(envelope["status"], json.dumps(body), bool(envelope.get("replayed")), body)
 

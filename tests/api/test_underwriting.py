@@ -738,6 +738,7 @@ async def test_accepting_an_expired_offer_is_a_409_and_the_offer_expires(http, p
     )
 
     problem = assert_problem(response, 409, "offer_expired")
+    assert (response.headers["idempotent-replayed"], replayed.headers["idempotent-replayed"]) == ("false", "true")
     assert problem["application_id"] == application_id
     application = (await http.get(f"/loans/{application_id}")).json()
     assert application["status"] == "offer_expired"

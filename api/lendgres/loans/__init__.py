@@ -91,8 +91,9 @@ UPDATE_APPLICATION = Operation(
     summary="Change an application's facts, amount, term or product while it is pending or in review",
     description="Use when facts arrive or change after filing (income, debts, employment, credit score, what was "
     "verified), before assessing. A JSON merge patch: a field given is set, null clears it, a field left out is "
-    "kept; unknown fields are refused. Pass expected_version (If-Match over HTTP) from get_application. Returns "
-    "the application with its missing_facts; assess again afterwards, as an earlier assessment no longer counts.",
+    "kept; unknown fields are refused; amount and product_code cannot be cleared. Refused with not_in_underwriting "
+    "once decided. Pass expected_version (If-Match over HTTP) from get_application. Returns the application with its "
+    "missing_facts; assess again afterwards, as an earlier assessment no longer counts.",
     function="lending.update_application",
     method="PATCH",
     path="/loans/{application_id}",

@@ -119,7 +119,8 @@ ASSESS_APPLICATION = Operation(
     "evaluates every rule of the product's policy and answers each measured value with its threshold and result, "
     "a score and risk grade, the recommendation (approve, reject or refer), its reason codes most important "
     "first, and the offer an approval would make. Deterministic: the same facts and product version give the same "
-    "assessment. Missing facts give refer with credit_application_incomplete. Then decide_application.",
+    "assessment. Missing facts give refer with credit_application_incomplete. Only a pending or manual_review "
+    "application is assessed (not_in_underwriting otherwise). Then decide_application.",
     function="lending.assess_application",
     method="POST",
     path="/loans/{application_id}/assessment",
