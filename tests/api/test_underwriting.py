@@ -828,3 +828,27 @@ def test_the_problem_descriptions_name_only_codes_that_exist(postgresql):
     }
     assert {"offer_expired", "own_decision", "not_in_underwriting", "review_claim_required"} <= named
     assert named <= codes | {"conflict"}, named - codes  # conflict: a unique key no function checks first
+
+
+async def test_a_merge_patch_passes_numbers_exactly_and_says_its_media_type(http):
+    """A fact's number reaches the database as written, never as a float: 85000.10000000000000001 is refused for its
+    decimals, not rounded to 85000.1, and 85000.10 keeps its two places. The document offers the merge-patch media
+    type beside JSON."""
+    application_id = (await filed(http, None))["application_id"]
+    path = f"/loans/{application_id}"
+
+    precise = await http.patch(
+        path, content=b'{"annual_income": 85000.10000000000000001}', headers={"Content-Type": "application/json"}
+    )
+    exact = await http.patch(
+        path, content=b'{"annual_income": 85000.10}', headers={"Content-Type": "application/merge-patch+json"}
+    )
+
+    problem = assert_problem(precise, 422, "validation_failed")
+    assert problem["errors"] == [{"field": "annual_income", "message": "must have at most 2 decimal places"}]
+    assert exact.status_code == 200, exact.text
+    assert exact.json()["annual_income"] == "85000.10"
+    document = (await http.get("/openapi.json")).json()
+    for route in ("/loans/{application_id}", "/products/{product_code}"):
+        content = document["paths"][route]["patch"]["requestBody"]["content"]
+        assert set(content) == {"application/json", "application/merge-patch+json"}, route
