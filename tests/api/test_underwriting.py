@@ -557,6 +557,21 @@ async def test_a_reviewer_claims_a_referral_from_the_queue_and_decides_it(http):
     assert (decision["status"], decision["overrides_recommendation"]) == ("rejected", True)
 
 
+async def test_the_review_queue_pages_oldest_first(http):
+    referrals = [await referred(http) for _ in range(3)]
+
+    first = await http.get("/reviews", params={"limit": 2}, headers=bearer(REVIEWER))
+    second = await http.get("/reviews", params={"limit": 2, "after": first.json()["next_cursor"]})
+
+    assert [item["application_id"] for item in first.json()["items"]] == referrals[:2]
+    assert ([item["application_id"] for item in second.json()["items"]], second.json()["next_cursor"]) == (
+        referrals[2:],
+        None,
+    )
+    assert_problem(await http.get("/reviews", params={"limit": 101}), 422, "validation_failed")
+    assert_problem(await http.get("/reviews", params={"after": "nonsense"}), 422, "validation_failed")
+
+
 async def test_only_reviewers_and_admins_claim(http):
     application_id = await referred(http)
 
