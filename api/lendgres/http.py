@@ -109,7 +109,8 @@ def _unsupported_media_type(content_type: str | None) -> errors.Problem:
         "unsupported_media_type",
         "Unsupported media type",
         f"The body must be JSON (Content-Type: application/json), not {content_type or 'of no stated type'}.",
-        headers={"Accept-Post": JSON, "Accept-Patch": JSON},
+        # RFC 5789: the types a PATCH takes; a merge patch (RFC 7396) says what it is, plain JSON is read as one.
+        headers={"Accept-Post": JSON, "Accept-Patch": f"{JSON}, application/merge-patch+json"},
     )
 
 

@@ -35,6 +35,26 @@ async def test_a_body_that_is_not_json_is_415(http, postgresql, content_type):
     assert count(postgresql, "select count(*) from lending_private.application") == 0
 
 
+async def test_a_patch_that_is_not_json_is_415_naming_the_types_a_patch_takes(http, postgresql):
+    application_id = (await http.post("/loans/apply", json={"applicant_name": "Jane Doe", "amount": 100})).json()[
+        "application_id"
+    ]
+    response = await http.patch(
+        f"/loans/{application_id}",
+        content=b"purpose=Roof",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+    assert response.headers["accept-patch"] == "application/json, application/merge-patch+json"
+    patched = await http.patch(
+        f"/loans/{application_id}",
+        content=b'{"purpose": "Roof"}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["purpose"] == "Roof"
+
+
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"])
 async def test_json_in_any_spelling_is_taken(http, content_type):
     body = b'{"applicant_name": "Jane Doe", "amount": 100}'
