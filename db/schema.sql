@@ -2155,7 +2155,11 @@ begin
                                   'created_at')
                       order by k);
   perform lending_private.fail_if_invalid(array(
-    select lending_private.field_error(k, 'cannot be changed: it is not a product term') from unnest(v_unknown) as k));
+    select lending_private.field_error(k, 'cannot be changed: it is not a product term') from unnest(v_unknown) as k)
+    -- Applications filed in the product's currency stay in it: a product that lends in another is another product.
+    || lending_private.field_error('currency', case
+         when changes ? 'currency' and changes -> 'currency' is distinct from v_current -> 'currency'
+           then 'cannot be changed: applications filed under the product are in its currency; create another product' end));
 
   -- The rules as stored carry their position, which the order of the array gives on the way in.
   v_current := jsonb_set(v_current, '{rules}', (select coalesce(jsonb_agg(r - 'position'), '[]')
@@ -2184,8 +2188,9 @@ $$;
 
 COMMENT ON FUNCTION lending.update_product(product_code text, changes jsonb, expected_version integer, actor text, request_id text, idempotency_key text) IS 'Changes a loan product by making its next version.
 
-changes is a JSON merge patch over the product''s terms (create_product''s fields but product_code): a field given
-replaces the current one, null clears an optional one (currency, origination_fee_cap), an absent one stays; rates
+changes is a JSON merge patch over the product''s terms (create_product''s fields but product_code and currency,
+which applications filed under it keep): a field given replaces the current one, null clears an optional one
+(origination_fee_cap), an absent one stays; rates
 and rules, when given, replace the whole set. The result is checked as create_product checks a new product. With
 expected_version the call fails unless the product''s current version is that one. Earlier versions, and every
 assessment and offer made under them, are unchanged.
@@ -7177,4 +7182,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203164634'),
     ('20261203173020'),
     ('20261203185219'),
-    ('20261203191502');
+    ('20261203191502'),
+    ('20261203192600');

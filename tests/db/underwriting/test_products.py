@@ -201,6 +201,18 @@ def test_an_update_without_rules_keeps_them_and_null_clears_an_optional_term(cli
     assert (second["origination_fee_cap"], second["name"]) == (None, "Personal loan 2")
 
 
+def test_an_update_cannot_change_the_currency_its_applications_are_in(client: psycopg.Connection) -> None:
+    """An application filed under a product is in its currency; a version in another would offer in one and be
+    assessed in the other. The same currency again is no change, and is taken."""
+    create_product(client)
+    for currency in ("EUR", None):
+        errors = field_errors(
+            client, "lending.update_product", product_code="personal", changes=Jsonb({"currency": currency})
+        )
+        assert list(errors) == ["currency"] and errors["currency"].startswith("cannot be changed"), errors
+    assert update_product(client, "personal", {"currency": "USD", "name": "Same currency"})["currency"] == "USD"
+
+
 def test_an_update_cannot_clear_a_required_term(client: psycopg.Connection) -> None:
     create_product(client)
     errors = field_errors(
