@@ -23,8 +23,8 @@ def test_a_function_file_lists_its_functions_with_their_identities() -> None:
     (function,) = functions_in((ROOT / "db/src/applications/lending.apply.sql").read_text())
 
     assert function.signature == (
-        "lending.apply(numeric, text, bigint, text, text, text, text, integer, text, text, text, numeric, numeric, text,"
-        " integer, text, integer, text, date, date, boolean, boolean, text, text, text)"
+        "lending.apply(numeric, text, bigint, text, text, text, text, integer, text, text, text, numeric, numeric,"
+        " text, integer, text, integer, text, date, date, boolean, boolean, text, text, text)"
     )
     text = """create or replace function s.f(in a integer, out b text, variadic c numeric[] default '{1,2}')
 returns record
