@@ -1851,7 +1851,11 @@ begin
     'items', (select coalesce(jsonb_agg(
                   lending_private.application_json(i.id, false)
                   || jsonb_build_object(
-                       'assessment', (select lending_private.assessment_json(s) from lending_private.assessment as s
+                       'assessment', (select lending_private.assessment_json(s)
+                                             || jsonb_build_object('current',
+                                                                   s.facts = lending_private.application_facts(a))
+                                        from lending_private.assessment as s
+                                        join lending_private.application as a on a.application_id = s.application_id
                                        where s.application_id = i.id order by s.assessment_id desc limit 1),
                        'claim', (select lending_private.review_claim_json(c) from lending_private.review_claim as c
                                   where c.application_id = i.id and c.expires_at > now()
@@ -1869,8 +1873,9 @@ $_$;
 
 COMMENT ON FUNCTION lending.review_queue("limit" integer, after text, actor text) IS 'Lists the applications waiting in manual_review, oldest first, with their latest assessment and current claim.
 
-limit is 1-100 (default 50); after is the next_cursor of the previous page. claim is null when nobody holds an
-unexpired claim: claim the application (claim_review) before deciding it.
+limit is 1-100 (default 50); after is the next_cursor of the previous page. The assessment says whether it is
+current (the facts unchanged since); a decision needs a current one. claim is null when nobody holds an unexpired
+claim: claim the application (claim_review) before deciding it.
 Returns: {items: [application with assessment and claim], next_cursor}.
 Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 
@@ -7183,4 +7188,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203173020'),
     ('20261203185219'),
     ('20261203191502'),
-    ('20261203192600');
+    ('20261203192600'),
+    ('20261203200311');

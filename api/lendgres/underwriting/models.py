@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from ..loans.models import (
     Amortization,
     ApplicationSummary,
-    Assessment,
     Claim,
     Comparison,
+    CurrentAssessment,
     DecisionReason,
     OnFailure,
     ProductCode,
@@ -353,7 +353,7 @@ class ReviewItem(ApplicationSummary):
         }
     )
 
-    assessment: Assessment | None = Field(description="The latest assessment.")
+    assessment: CurrentAssessment | None = Field(description="The latest assessment, and whether it is current.")
     claim: Claim | None = Field(description="The unexpired claim on it; null when nobody holds one.")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from tests.conftest import role_url, second_connection
 from tests.db.conftest import call, refusal
@@ -404,6 +405,11 @@ def test_the_review_queue_lists_referrals_oldest_first_with_assessment_and_claim
     assert [item["application_id"] for item in page["items"]] == [first, second]
     assert page["items"][0]["claim"] is None and page["items"][1]["claim"] == held
     assert page["items"][0]["assessment"]["recommendation"] == "approve"
+    assert page["items"][0]["assessment"]["current"] is True
+    # A fact changed since: the reviewer sees the assessment is stale before deciding on it.
+    call(client, "lending.update_application", application_id=first, changes=Jsonb({"months_employed": 7}))
+    stale = call(client, "lending.review_queue", limit=1, actor="reviewer-2")["items"][0]
+    assert (stale["application_id"], stale["assessment"]["current"]) == (first, False)
     rest = call(client, "lending.review_queue", limit=2, after=page["next_cursor"], actor="reviewer-2")
     assert [item["application_id"] for item in rest["items"]] == [third] and rest["next_cursor"] is None
     assert pending not in [item["application_id"] for item in page["items"] + rest["items"]]
