@@ -4573,10 +4573,10 @@ begin
 
   if d ? 'rules' and jsonb_typeof(d -> 'rules') is distinct from 'array' then
     v_errors := v_errors || lending_private.field_error('rules', 'is required: an array of rules, [] for none');
+  elsif d ? 'rules' and jsonb_array_length(d -> 'rules') > 50 then
+    -- Refused before any rule is read: a body of thousands would otherwise be checked rule by rule.
+    v_errors := v_errors || lending_private.field_error('rules', 'must hold at most 50 rules');
   elsif d ? 'rules' then
-    if jsonb_array_length(d -> 'rules') > 50 then
-      v_errors := v_errors || lending_private.field_error('rules', 'must hold at most 50 rules');
-    end if;
     for v_rule in select r from jsonb_array_elements(d -> 'rules') as r loop
       v_errors := v_errors || case
         when jsonb_typeof(v_rule) <> 'object'
@@ -7189,4 +7189,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203185219'),
     ('20261203191502'),
     ('20261203192600'),
-    ('20261203200311');
+    ('20261203200311'),
+    ('20261203200504');

@@ -127,7 +127,9 @@ class CreateProductRequest(Strict):
     requires_assessment: StrictBool | None = Field(
         None, description="Whether a decision needs an assessment first; true by default."
     )
-    rules: list[PolicyRule] | None = Field(None, description="The policy, in order; none by default.")
+    rules: list[PolicyRule] | None = Field(
+        None, description="The policy, in order; none by default.", json_schema_extra={"maxItems": 50}
+    )
 
 
 class UpdateProductRequest(Strict):

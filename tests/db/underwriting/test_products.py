@@ -147,6 +147,13 @@ def test_create_refuses_each_bad_term_by_name(
     assert [p["product_code"] for p in call(client, "lending.list_products")["items"]] == ["standard"]  # none written
 
 
+def test_too_many_rules_are_refused_before_any_is_read(client: psycopg.Connection) -> None:
+    """A body of thousands of bad rules is one error, not one per rule checked one by one."""
+    bad = rule("no_such_measure", "~", "x", "no_such_reason", "ignore")
+    errors = field_errors(client, "lending.create_product", **product_arguments(rules=[bad] * 5000))
+    assert errors == {"rules": "must hold at most 50 rules"}
+
+
 def test_a_rule_names_its_position_when_it_is_not_the_first(client: psycopg.Connection) -> None:
     rules = [
         rule("credit_score", ">=", 600, "insufficient_credit_score"),
