@@ -506,16 +506,7 @@ begin
   if not found then
     perform lending_private.fail_application_not_found(application_id);
   end if;
-  if v_application.status <> 'rejected' then
-    perform lending_private.fail(
-      'no_adverse_action',
-      format('Application %s is %s: only a rejected application has an adverse action notice', application_id,
-             v_application.status),
-      jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
-  end if;
-  select * into strict v_decision from lending_private.decision as d
-   where d.application_id = adverse_action_notice.application_id and d.outcome = 'rejected'
-   order by d.decision_id desc limit 1;
+  v_decision := lending_private.rejection_of(v_application);
   select * into v_assessment from lending_private.assessment as s where s.assessment_id = v_decision.assessment_id;
 
   return jsonb_build_object(
@@ -1642,13 +1633,10 @@ Errors: validation_failed, unauthenticated, forbidden, actor_mismatch.';
 CREATE FUNCTION lending.list_applications(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, after text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
   v_role text := lending_private.authorize('read_applications', actor, null);
-  -- The cursor is the base64 of the last id of the previous page, in plain digits (lending_private.cursor_text):
-  -- anything else names no position, however PostgreSQL would read it as a number ("0x14", "20 ", "+20", "2_0").
-  v_after_id text := substring(lending_private.cursor_text(after) from '^[1-9][0-9]{0,18}$');
-  v_after bigint := case when v_after_id::numeric <= 9223372036854775807 then v_after_id::bigint end;
+  v_after bigint := lending_private.cursor_id(after);
   v_ids bigint[];
   v_next text;
 begin
@@ -1672,7 +1660,7 @@ begin
            limit "limit" + 1) as a;
 
   if cardinality(v_ids) > "limit" then
-    v_next := encode(convert_to(v_ids["limit"]::text, 'UTF8'), 'base64');
+    v_next := lending_private.id_cursor(v_ids["limit"]);
     v_ids := v_ids[1:"limit"];
   end if;
   return jsonb_build_object(
@@ -1680,7 +1668,7 @@ begin
                 from unnest(v_ids) as i(id)),
     'next_cursor', v_next);
 end;
-$_$;
+$$;
 
 
 --
@@ -1780,16 +1768,7 @@ begin
     when channel not in ('email', 'post', 'in_app', 'sms') then 'must be one of email, post, in_app, sms' end)]);
 
   v_application := lending_private.lock_application(application_id, null);
-  if v_application.status <> 'rejected' then
-    perform lending_private.fail(
-      'no_adverse_action',
-      format('Application %s is %s: only a rejected application has an adverse action notice', application_id,
-             v_application.status),
-      jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
-  end if;
-  select d.decision_id into strict v_decision_id from lending_private.decision as d
-   where d.application_id = record_notice_sent.application_id and d.outcome = 'rejected'
-   order by d.decision_id desc limit 1;
+  v_decision_id := (lending_private.rejection_of(v_application)).decision_id;
   insert into lending_private.notice_delivery (application_id, decision_id, channel, recorded_by, request_id)
   values (application_id, v_decision_id, channel, lending_private.current_actor(),
           lending_private.current_request_id())
@@ -1823,11 +1802,10 @@ Errors: validation_failed, not_found, version_conflict, no_adverse_action, unaut
 CREATE FUNCTION lending.review_queue("limit" integer DEFAULT 50, after text DEFAULT NULL::text, actor text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
   v_role text := lending_private.authorize('claim_review', actor, null);
-  v_after_id text := substring(lending_private.cursor_text(after) from '^[1-9][0-9]{0,18}$');
-  v_after bigint := case when v_after_id::numeric <= 9223372036854775807 then v_after_id::bigint end;
+  v_after bigint := lending_private.cursor_id(after);
   v_ids bigint[];
   v_next text;
 begin
@@ -1843,7 +1821,7 @@ begin
            order by a.application_id
            limit "limit" + 1) as a;
   if cardinality(v_ids) > "limit" then
-    v_next := encode(convert_to(v_ids["limit"]::text, 'UTF8'), 'base64');
+    v_next := lending_private.id_cursor(v_ids["limit"]);
     v_ids := v_ids[1:"limit"];
   end if;
 
@@ -1864,7 +1842,7 @@ begin
                 from unnest(v_ids) as i(id)),
     'next_cursor', v_next);
 end;
-$_$;
+$$;
 
 
 --
@@ -2851,7 +2829,8 @@ begin
       'date_of_birth', to_char(a.date_of_birth, 'YYYY-MM-DD'),
       'income_verified', a.income_verified,
       'identity_verified', a.identity_verified,
-      'missing_facts', to_jsonb(lending_private.missing_facts(a)))
+      'missing_facts', to_jsonb(lending_private.missing_facts(lending_private.application_facts(a),
+                                                              pr.product_id, pr.current_version)))
     || case when with_decisions then jsonb_build_object(
          'assessment', (select lending_private.assessment_json(s)
                                || jsonb_build_object('current', s.facts = lending_private.application_facts(a))
@@ -2870,6 +2849,7 @@ begin
        else '{}' end
   from lending_private.application as a
   join lending_private.party as p on p.party_id = a.applicant_id
+  join lending_private.product as pr on pr.product_code = a.product_code
   where a.application_id = application_json.application_id);
 end;
 $$;
@@ -3303,6 +3283,29 @@ END;
 
 
 --
+-- Name: cursor_id(text); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.cursor_id(cursor text) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_digits text := substring(lending_private.cursor_text(cursor) from '^[1-9][0-9]{0,18}$');
+begin
+  return case when v_digits::numeric <= 9223372036854775807 then v_digits::bigint end;
+end;
+$_$;
+
+
+--
+-- Name: FUNCTION cursor_id(cursor text); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.cursor_id(cursor text) IS 'The id a page cursor (lending_private.id_cursor) names, or null when it names none.';
+
+
+--
 -- Name: cursor_text(text); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
@@ -3564,11 +3567,7 @@ declare
   v_score integer;
   v_grade text;
   v_rate numeric;
-  v_fee numeric;
   v_installment numeric;
-  v_total_interest numeric;
-  v_total_paid numeric;
-  v_payments numeric[];
   v_offer jsonb;
   v_rules jsonb;
   v_recommendation text;
@@ -3579,16 +3578,7 @@ begin
   select p.product_code into strict v_code from lending_private.product as p
    where p.product_id = evaluate_policy.product_id;
 
-  v_missing := array(
-    select distinct f.fact
-      from (select unnest(array['term_months', 'credit_score', 'date_of_birth']) as fact
-            union all
-            select unnest(m.needs_facts)
-              from lending_private.policy_rule as r
-              join lending_private.policy_measure as m on m.measure = r.measure
-             where r.product_id = v_product.product_id and r.version = v_product.version) as f
-     where coalesce(facts -> f.fact, 'null') = 'null'
-     order by f.fact);
+  v_missing := lending_private.missing_facts(facts, v_product.product_id, v_product.version);
 
   v_score := lending_private.risk_score((facts ->> 'credit_score')::integer, (facts ->> 'income_verified')::boolean,
                                         (facts ->> 'months_employed')::integer);
@@ -3599,28 +3589,8 @@ begin
 
   if v_rate is not null and v_term between v_product.min_term_months and v_product.max_term_months
      and v_amount between v_product.min_amount and v_product.max_amount then
-    select (array_agg(s.payment order by s.period))[1], sum(s.interest), sum(s.payment),
-           array_agg(s.payment order by s.period)
-      into v_installment, v_total_interest, v_total_paid, v_payments
-      from lending_private.repayment_schedule(v_amount, v_rate, v_term, v_product.amortization) as s;
-    v_fee := least(round(v_amount * v_product.origination_fee_percent / 100, 2),
-                   coalesce(v_product.origination_fee_cap, v_amount));
-    v_offer := jsonb_build_object(
-      'product_code', v_code,
-      'product_version', v_product.version,
-      'amount', round(v_amount, 2)::text,
-      'currency', facts ->> 'currency',
-      'risk_grade', v_grade,
-      'annual_rate', v_rate::text,
-      'term_months', v_term,
-      'amortization', v_product.amortization,
-      'installment', v_installment::text,
-      'total_interest', v_total_interest::text,
-      'origination_fee', v_fee::text,
-      'total_repayable', v_total_paid::text,
-      'apr', case when v_amount > v_fee
-                  then lending_private.annual_percentage_rate(v_amount - v_fee, v_payments)::text end,
-      'valid_days', v_product.offer_valid_days);
+    v_offer := lending_private.offer_terms(v_product, v_code, v_amount, facts ->> 'currency', v_term, v_grade, v_rate);
+    v_installment := (v_offer ->> 'installment')::numeric;
   end if;
 
   with measured as (
@@ -3909,6 +3879,24 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.guard_administration() IS 'Trigger: refuses, except to a superuser, a change of the operator, an admin leaving admin by its own hand, and the last active admin (apart from the operator) leaving admin.';
+
+
+--
+-- Name: id_cursor(bigint); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.id_cursor(id bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT encode(((id)::text)::bytea, 'base64'::text) AS encode;
+END;
+
+
+--
+-- Name: FUNCTION id_cursor(id bigint); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.id_cursor(id bigint) IS 'The cursor after the row with this id (base64 of its digits).';
 
 
 --
@@ -4219,11 +4207,6 @@ declare
   v_product lending_private.product;
   v_version lending_private.product_version;
   v_rate numeric;
-  v_installment numeric;
-  v_total_interest numeric;
-  v_total_paid numeric;
-  v_payments numeric[];
-  v_fee numeric;
 begin
   select * into strict v_application from lending_private.application as a
    where a.application_id = decision.application_id;
@@ -4237,24 +4220,8 @@ begin
      where v.product_id = v_product.product_id and v.version = v_product.current_version;
     select r.annual_rate into strict v_rate from lending_private.product_rate as r
      where r.product_id = v_version.product_id and r.version = v_version.version and r.risk_grade = 'E';
-    v_fee := least(round(v_application.amount * v_version.origination_fee_percent / 100, 2),
-                   coalesce(v_version.origination_fee_cap, v_application.amount));
-    if v_application.term_months is not null then
-      select (array_agg(s.payment order by s.period))[1], sum(s.interest), sum(s.payment),
-             array_agg(s.payment order by s.period)
-        into v_installment, v_total_interest, v_total_paid, v_payments
-        from lending_private.repayment_schedule(v_application.amount, v_rate, v_application.term_months,
-                                                v_version.amortization) as s;
-    end if;
-    v_offer := jsonb_build_object(
-      'product_code', v_application.product_code, 'product_version', v_version.version,
-      'amount', v_application.amount::text, 'currency', v_application.currency, 'risk_grade', null,
-      'annual_rate', v_rate::text, 'term_months', v_application.term_months, 'amortization', v_version.amortization,
-      'installment', v_installment::text, 'total_interest', v_total_interest::text, 'origination_fee', v_fee::text,
-      'total_repayable', v_total_paid::text,
-      'apr', case when v_payments is not null and v_application.amount > v_fee
-                  then lending_private.annual_percentage_rate(v_application.amount - v_fee, v_payments)::text end,
-      'valid_days', v_version.offer_valid_days);
+    v_offer := lending_private.offer_terms(v_version, v_application.product_code, v_application.amount,
+                                           v_application.currency, v_application.term_months, null, v_rate);
   end if;
 
   insert into lending_private.offer (
@@ -4280,36 +4247,33 @@ COMMENT ON FUNCTION lending_private.make_offer(decision lending_private.decision
 
 
 --
--- Name: missing_facts(lending_private.application); Type: FUNCTION; Schema: lending_private; Owner: -
+-- Name: missing_facts(jsonb, bigint, integer); Type: FUNCTION; Schema: lending_private; Owner: -
 --
 
-CREATE FUNCTION lending_private.missing_facts(a lending_private.application) RETURNS text[]
+CREATE FUNCTION lending_private.missing_facts(facts jsonb, product_id bigint, version integer) RETURNS text[]
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-  v_facts jsonb := lending_private.application_facts(a);
 begin
   return array(
     select distinct f.fact
       from (select unnest(array['term_months', 'credit_score', 'date_of_birth']) as fact
             union all
             select unnest(m.needs_facts)
-              from lending_private.product as p
-              join lending_private.policy_rule as r on r.product_id = p.product_id and r.version = p.current_version
+              from lending_private.policy_rule as r
               join lending_private.policy_measure as m on m.measure = r.measure
-             where p.product_code = a.product_code) as f
-     where v_facts -> f.fact = 'null'
+             where r.product_id = missing_facts.product_id and r.version = missing_facts.version) as f
+     where coalesce(facts -> f.fact, 'null') = 'null'
      order by f.fact);
 end;
 $$;
 
 
 --
--- Name: FUNCTION missing_facts(a lending_private.application); Type: COMMENT; Schema: lending_private; Owner: -
+-- Name: FUNCTION missing_facts(facts jsonb, product_id bigint, version integer); Type: COMMENT; Schema: lending_private; Owner: -
 --
 
-COMMENT ON FUNCTION lending_private.missing_facts(a lending_private.application) IS 'The facts an assessment of the application under its product needs and it does not have yet, by name.';
+COMMENT ON FUNCTION lending_private.missing_facts(facts jsonb, product_id bigint, version integer) IS 'The facts an assessment under a product version needs and the given facts lack, by name.';
 
 
 --
@@ -4491,6 +4455,137 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.offer_json(o lending_private.offer) IS 'An offer as the API shows it: its fixed terms, when it expires, and the borrower''s answer if any.';
+
+
+--
+-- Name: product_version; Type: TABLE; Schema: lending_private; Owner: -
+--
+
+CREATE TABLE lending_private.product_version (
+    product_id bigint NOT NULL,
+    version integer NOT NULL,
+    name text NOT NULL,
+    currency text,
+    min_amount numeric NOT NULL,
+    max_amount numeric NOT NULL,
+    min_term_months integer NOT NULL,
+    max_term_months integer NOT NULL,
+    amortization text NOT NULL,
+    repayment_frequency text DEFAULT 'monthly'::text NOT NULL,
+    origination_fee_percent numeric DEFAULT 0 NOT NULL,
+    origination_fee_cap numeric,
+    late_fee_flat numeric DEFAULT 0 NOT NULL,
+    late_fee_percent numeric DEFAULT 0 NOT NULL,
+    grace_days integer NOT NULL,
+    write_off_days integer NOT NULL,
+    offer_valid_days integer NOT NULL,
+    agent_approval_limit numeric NOT NULL,
+    requires_assessment boolean NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT product_amortization_is_known CHECK ((amortization = ANY (ARRAY['annuity'::text, 'equal_principal'::text]))),
+    CONSTRAINT product_name_is_valid CHECK ((lending_private.text_error(name, 200) IS NULL)),
+    CONSTRAINT product_repays_monthly CHECK ((repayment_frequency = 'monthly'::text)),
+    CONSTRAINT product_version_is_positive CHECK ((version >= 1))
+);
+
+
+--
+-- Name: TABLE product_version; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON TABLE lending_private.product_version IS 'The terms of each version of a product; never changed: a change is a new version.';
+
+
+--
+-- Name: COLUMN product_version.currency; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.currency IS 'The currency it lends in; null lends in the application''s currency (the default product, which every application filed before products existed uses).';
+
+
+--
+-- Name: COLUMN product_version.origination_fee_percent; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.origination_fee_percent IS 'Fee taken from the principal at disbursement, in percent of it, at most origination_fee_cap.';
+
+
+--
+-- Name: COLUMN product_version.late_fee_flat; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.late_fee_flat IS 'A late installment''s fee is the larger of late_fee_flat and late_fee_percent of the installment (servicing).';
+
+
+--
+-- Name: COLUMN product_version.grace_days; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.grace_days IS 'Days after a due date before a payment is late.';
+
+
+--
+-- Name: COLUMN product_version.write_off_days; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.write_off_days IS 'Days past due at which a loan is written off.';
+
+
+--
+-- Name: COLUMN product_version.agent_approval_limit; Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON COLUMN lending_private.product_version.agent_approval_limit IS 'Approvals of larger amounts need a second person (four-eyes): the application waits in pending_confirmation.';
+
+
+--
+-- Name: offer_terms(lending_private.product_version, text, numeric, text, integer, text, numeric); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.offer_terms(product lending_private.product_version, product_code text, amount numeric, currency text, term_months integer, risk_grade text, annual_rate numeric) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_fee numeric := least(round(amount * product.origination_fee_percent / 100, 2),
+                         coalesce(product.origination_fee_cap, amount));
+  v_installment numeric;
+  v_total_interest numeric;
+  v_total_paid numeric;
+  v_payments numeric[];
+begin
+  if term_months is not null then
+    select (array_agg(s.payment order by s.period))[1], sum(s.interest), sum(s.payment),
+           array_agg(s.payment order by s.period)
+      into v_installment, v_total_interest, v_total_paid, v_payments
+      from lending_private.repayment_schedule(amount, annual_rate, term_months, product.amortization) as s;
+  end if;
+  return jsonb_build_object(
+    'product_code', product_code,
+    'product_version', product.version,
+    'amount', round(amount, 2)::text,
+    'currency', currency,
+    'risk_grade', risk_grade,
+    'annual_rate', annual_rate::text,
+    'term_months', term_months,
+    'amortization', product.amortization,
+    'installment', v_installment::text,
+    'total_interest', v_total_interest::text,
+    'origination_fee', v_fee::text,
+    'total_repayable', v_total_paid::text,
+    'apr', case when v_payments is not null and amount > v_fee
+                then lending_private.annual_percentage_rate(amount - v_fee, v_payments)::text end,
+    'valid_days', product.offer_valid_days);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION offer_terms(product lending_private.product_version, product_code text, amount numeric, currency text, term_months integer, risk_grade text, annual_rate numeric); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.offer_terms(product lending_private.product_version, product_code text, amount numeric, currency text, term_months integer, risk_grade text, annual_rate numeric) IS 'The terms of an offer under a product version: installment, totals, fee and APR (null without a term).';
 
 
 --
@@ -4871,6 +4966,39 @@ $$;
 --
 
 COMMENT ON FUNCTION lending_private.refuse_change() IS 'Trigger: raises append_only for any update, delete or truncate it is attached to.';
+
+
+--
+-- Name: rejection_of(lending_private.application); Type: FUNCTION; Schema: lending_private; Owner: -
+--
+
+CREATE FUNCTION lending_private.rejection_of(application lending_private.application) RETURNS lending_private.decision
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_decision lending_private.decision;
+begin
+  if application.status <> 'rejected' then
+    perform lending_private.fail(
+      'no_adverse_action',
+      format('Application %s is %s: only a rejected application has an adverse action notice',
+             application.application_id, application.status),
+      jsonb_build_object('application_id', application.application_id, 'current_status', application.status));
+  end if;
+  select * into strict v_decision from lending_private.decision as d
+   where d.application_id = application.application_id and d.outcome = 'rejected'
+   order by d.decision_id desc limit 1;
+  return v_decision;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION rejection_of(application lending_private.application); Type: COMMENT; Schema: lending_private; Owner: -
+--
+
+COMMENT ON FUNCTION lending_private.rejection_of(application lending_private.application) IS 'The latest rejection of a rejected application; raises no_adverse_action otherwise.';
 
 
 --
@@ -5879,88 +6007,6 @@ CREATE TABLE lending_private.product_rate (
 --
 
 COMMENT ON TABLE lending_private.product_rate IS 'A product version''s nominal annual interest rate, in percent, by risk grade.';
-
-
---
--- Name: product_version; Type: TABLE; Schema: lending_private; Owner: -
---
-
-CREATE TABLE lending_private.product_version (
-    product_id bigint NOT NULL,
-    version integer NOT NULL,
-    name text NOT NULL,
-    currency text,
-    min_amount numeric NOT NULL,
-    max_amount numeric NOT NULL,
-    min_term_months integer NOT NULL,
-    max_term_months integer NOT NULL,
-    amortization text NOT NULL,
-    repayment_frequency text DEFAULT 'monthly'::text NOT NULL,
-    origination_fee_percent numeric DEFAULT 0 NOT NULL,
-    origination_fee_cap numeric,
-    late_fee_flat numeric DEFAULT 0 NOT NULL,
-    late_fee_percent numeric DEFAULT 0 NOT NULL,
-    grace_days integer NOT NULL,
-    write_off_days integer NOT NULL,
-    offer_valid_days integer NOT NULL,
-    agent_approval_limit numeric NOT NULL,
-    requires_assessment boolean NOT NULL,
-    created_by text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT product_amortization_is_known CHECK ((amortization = ANY (ARRAY['annuity'::text, 'equal_principal'::text]))),
-    CONSTRAINT product_name_is_valid CHECK ((lending_private.text_error(name, 200) IS NULL)),
-    CONSTRAINT product_repays_monthly CHECK ((repayment_frequency = 'monthly'::text)),
-    CONSTRAINT product_version_is_positive CHECK ((version >= 1))
-);
-
-
---
--- Name: TABLE product_version; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON TABLE lending_private.product_version IS 'The terms of each version of a product; never changed: a change is a new version.';
-
-
---
--- Name: COLUMN product_version.currency; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.currency IS 'The currency it lends in; null lends in the application''s currency (the default product, which every application filed before products existed uses).';
-
-
---
--- Name: COLUMN product_version.origination_fee_percent; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.origination_fee_percent IS 'Fee taken from the principal at disbursement, in percent of it, at most origination_fee_cap.';
-
-
---
--- Name: COLUMN product_version.late_fee_flat; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.late_fee_flat IS 'A late installment''s fee is the larger of late_fee_flat and late_fee_percent of the installment (servicing).';
-
-
---
--- Name: COLUMN product_version.grace_days; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.grace_days IS 'Days after a due date before a payment is late.';
-
-
---
--- Name: COLUMN product_version.write_off_days; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.write_off_days IS 'Days past due at which a loan is written off.';
-
-
---
--- Name: COLUMN product_version.agent_approval_limit; Type: COMMENT; Schema: lending_private; Owner: -
---
-
-COMMENT ON COLUMN lending_private.product_version.agent_approval_limit IS 'Approvals of larger amounts need a second person (four-eyes): the application waits in pending_confirmation.';
 
 
 --
@@ -7190,4 +7236,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203191502'),
     ('20261203192600'),
     ('20261203200311'),
-    ('20261203200504');
+    ('20261203200504'),
+    ('20261203202845');

@@ -21,6 +21,8 @@ set role lending_owner;
 \ir core/lending_private.fail_if_invalid.sql
 \ir core/lending_private.json_time.sql
 \ir core/lending_private.cursor_text.sql
+\ir core/lending_private.id_cursor.sql
+\ir core/lending_private.cursor_id.sql
 
 \ir core/lending_private.text_error.sql
 \ir core/lending_private.email_error.sql
@@ -128,6 +130,7 @@ set role lending_owner;
 \ir underwriting/lending_private.risk_score.sql
 \ir underwriting/lending_private.repayment_schedule.sql
 \ir underwriting/lending_private.annual_percentage_rate.sql
+\ir underwriting/lending_private.offer_terms.sql
 \ir underwriting/lending_private.evaluate_policy.sql
 \ir underwriting/lending_private.product_json.sql
 \ir underwriting/lending_private.insert_product_version.sql
@@ -144,6 +147,7 @@ set role lending_owner;
 \ir underwriting/lending.confirm_decision.sql
 \ir underwriting/lending.accept_offer.sql
 \ir underwriting/lending.decline_offer.sql
+\ir underwriting/lending_private.rejection_of.sql
 \ir underwriting/lending.adverse_action_notice.sql
 \ir underwriting/lending.record_notice_sent.sql
 

@@ -11,10 +11,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_role text := lending_private.authorize('read_applications', actor, null);
-  -- The cursor is the base64 of the last id of the previous page, in plain digits (lending_private.cursor_text):
-  -- anything else names no position, however PostgreSQL would read it as a number ("0x14", "20 ", "+20", "2_0").
-  v_after_id text := substring(lending_private.cursor_text(after) from '^[1-9][0-9]{0,18}$');
-  v_after bigint := case when v_after_id::numeric <= 9223372036854775807 then v_after_id::bigint end;
+  v_after bigint := lending_private.cursor_id(after);
   v_ids bigint[];
   v_next text;
 begin
@@ -38,7 +35,7 @@ begin
            limit "limit" + 1) as a;
 
   if cardinality(v_ids) > "limit" then
-    v_next := encode(convert_to(v_ids["limit"]::text, 'UTF8'), 'base64');
+    v_next := lending_private.id_cursor(v_ids["limit"]);
     v_ids := v_ids[1:"limit"];
   end if;
   return jsonb_build_object(

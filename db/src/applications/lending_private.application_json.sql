@@ -40,7 +40,8 @@ begin
       'date_of_birth', to_char(a.date_of_birth, 'YYYY-MM-DD'),
       'income_verified', a.income_verified,
       'identity_verified', a.identity_verified,
-      'missing_facts', to_jsonb(lending_private.missing_facts(a)))
+      'missing_facts', to_jsonb(lending_private.missing_facts(lending_private.application_facts(a),
+                                                              pr.product_id, pr.current_version)))
     || case when with_decisions then jsonb_build_object(
          'assessment', (select lending_private.assessment_json(s)
                                || jsonb_build_object('current', s.facts = lending_private.application_facts(a))
@@ -59,6 +60,7 @@ begin
        else '{}' end
   from lending_private.application as a
   join lending_private.party as p on p.party_id = a.applicant_id
+  join lending_private.product as pr on pr.product_code = a.product_code
   where a.application_id = application_json.application_id);
 end;
 $$;

@@ -20,16 +20,7 @@ begin
   if not found then
     perform lending_private.fail_application_not_found(application_id);
   end if;
-  if v_application.status <> 'rejected' then
-    perform lending_private.fail(
-      'no_adverse_action',
-      format('Application %s is %s: only a rejected application has an adverse action notice', application_id,
-             v_application.status),
-      jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
-  end if;
-  select * into strict v_decision from lending_private.decision as d
-   where d.application_id = adverse_action_notice.application_id and d.outcome = 'rejected'
-   order by d.decision_id desc limit 1;
+  v_decision := lending_private.rejection_of(v_application);
   select * into v_assessment from lending_private.assessment as s where s.assessment_id = v_decision.assessment_id;
 
   return jsonb_build_object(

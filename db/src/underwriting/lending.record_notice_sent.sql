@@ -26,16 +26,7 @@ begin
     when channel not in ('email', 'post', 'in_app', 'sms') then 'must be one of email, post, in_app, sms' end)]);
 
   v_application := lending_private.lock_application(application_id, null);
-  if v_application.status <> 'rejected' then
-    perform lending_private.fail(
-      'no_adverse_action',
-      format('Application %s is %s: only a rejected application has an adverse action notice', application_id,
-             v_application.status),
-      jsonb_build_object('application_id', application_id, 'current_status', v_application.status));
-  end if;
-  select d.decision_id into strict v_decision_id from lending_private.decision as d
-   where d.application_id = record_notice_sent.application_id and d.outcome = 'rejected'
-   order by d.decision_id desc limit 1;
+  v_decision_id := (lending_private.rejection_of(v_application)).decision_id;
   insert into lending_private.notice_delivery (application_id, decision_id, channel, recorded_by, request_id)
   values (application_id, v_decision_id, channel, lending_private.current_actor(),
           lending_private.current_request_id())

@@ -5,9 +5,8 @@
 --
 -- In order:
 -- 1. The score and grade (lending_private.risk_score, lending_private.risk_grade), the grade's rate, and from it the
---    offer: installment, total interest and the schedule's payments (lending_private.repayment_schedule), the
---    origination fee (its percent of the amount, at most its cap), and the APR of the payments against the amount
---    less the fee (lending_private.annual_percentage_rate). No offer without a grade and a term within the product.
+--    offer (lending_private.offer_terms: installment, totals, fee, APR). No offer without a grade, and a term and
+--    an amount within the product.
 -- 2. The rules, in order of importance: the product's own limits (amount and term in range) first, then its policy
 --    rules by position. A rule whose measure lacks a fact is `missing`; one that cannot be measured for another
 --    reason (a ratio over an income of 0 fails; debt-to-income without an offer is `skipped`) says so.
@@ -33,11 +32,7 @@ declare
   v_score integer;
   v_grade text;
   v_rate numeric;
-  v_fee numeric;
   v_installment numeric;
-  v_total_interest numeric;
-  v_total_paid numeric;
-  v_payments numeric[];
   v_offer jsonb;
   v_rules jsonb;
   v_recommendation text;
@@ -48,16 +43,7 @@ begin
   select p.product_code into strict v_code from lending_private.product as p
    where p.product_id = evaluate_policy.product_id;
 
-  v_missing := array(
-    select distinct f.fact
-      from (select unnest(array['term_months', 'credit_score', 'date_of_birth']) as fact
-            union all
-            select unnest(m.needs_facts)
-              from lending_private.policy_rule as r
-              join lending_private.policy_measure as m on m.measure = r.measure
-             where r.product_id = v_product.product_id and r.version = v_product.version) as f
-     where coalesce(facts -> f.fact, 'null') = 'null'
-     order by f.fact);
+  v_missing := lending_private.missing_facts(facts, v_product.product_id, v_product.version);
 
   v_score := lending_private.risk_score((facts ->> 'credit_score')::integer, (facts ->> 'income_verified')::boolean,
                                         (facts ->> 'months_employed')::integer);
@@ -68,28 +54,8 @@ begin
 
   if v_rate is not null and v_term between v_product.min_term_months and v_product.max_term_months
      and v_amount between v_product.min_amount and v_product.max_amount then
-    select (array_agg(s.payment order by s.period))[1], sum(s.interest), sum(s.payment),
-           array_agg(s.payment order by s.period)
-      into v_installment, v_total_interest, v_total_paid, v_payments
-      from lending_private.repayment_schedule(v_amount, v_rate, v_term, v_product.amortization) as s;
-    v_fee := least(round(v_amount * v_product.origination_fee_percent / 100, 2),
-                   coalesce(v_product.origination_fee_cap, v_amount));
-    v_offer := jsonb_build_object(
-      'product_code', v_code,
-      'product_version', v_product.version,
-      'amount', round(v_amount, 2)::text,
-      'currency', facts ->> 'currency',
-      'risk_grade', v_grade,
-      'annual_rate', v_rate::text,
-      'term_months', v_term,
-      'amortization', v_product.amortization,
-      'installment', v_installment::text,
-      'total_interest', v_total_interest::text,
-      'origination_fee', v_fee::text,
-      'total_repayable', v_total_paid::text,
-      'apr', case when v_amount > v_fee
-                  then lending_private.annual_percentage_rate(v_amount - v_fee, v_payments)::text end,
-      'valid_days', v_product.offer_valid_days);
+    v_offer := lending_private.offer_terms(v_product, v_code, v_amount, facts ->> 'currency', v_term, v_grade, v_rate);
+    v_installment := (v_offer ->> 'installment')::numeric;
   end if;
 
   with measured as (

@@ -12,11 +12,6 @@ declare
   v_product lending_private.product;
   v_version lending_private.product_version;
   v_rate numeric;
-  v_installment numeric;
-  v_total_interest numeric;
-  v_total_paid numeric;
-  v_payments numeric[];
-  v_fee numeric;
 begin
   select * into strict v_application from lending_private.application as a
    where a.application_id = decision.application_id;
@@ -30,24 +25,8 @@ begin
      where v.product_id = v_product.product_id and v.version = v_product.current_version;
     select r.annual_rate into strict v_rate from lending_private.product_rate as r
      where r.product_id = v_version.product_id and r.version = v_version.version and r.risk_grade = 'E';
-    v_fee := least(round(v_application.amount * v_version.origination_fee_percent / 100, 2),
-                   coalesce(v_version.origination_fee_cap, v_application.amount));
-    if v_application.term_months is not null then
-      select (array_agg(s.payment order by s.period))[1], sum(s.interest), sum(s.payment),
-             array_agg(s.payment order by s.period)
-        into v_installment, v_total_interest, v_total_paid, v_payments
-        from lending_private.repayment_schedule(v_application.amount, v_rate, v_application.term_months,
-                                                v_version.amortization) as s;
-    end if;
-    v_offer := jsonb_build_object(
-      'product_code', v_application.product_code, 'product_version', v_version.version,
-      'amount', v_application.amount::text, 'currency', v_application.currency, 'risk_grade', null,
-      'annual_rate', v_rate::text, 'term_months', v_application.term_months, 'amortization', v_version.amortization,
-      'installment', v_installment::text, 'total_interest', v_total_interest::text, 'origination_fee', v_fee::text,
-      'total_repayable', v_total_paid::text,
-      'apr', case when v_payments is not null and v_application.amount > v_fee
-                  then lending_private.annual_percentage_rate(v_application.amount - v_fee, v_payments)::text end,
-      'valid_days', v_version.offer_valid_days);
+    v_offer := lending_private.offer_terms(v_version, v_application.product_code, v_application.amount,
+                                           v_application.currency, v_application.term_months, null, v_rate);
   end if;
 
   insert into lending_private.offer (
